@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what ckptlab needs from Debian bookworm, and nothing that is already there.
+# Idempotent and silent when everything is present. Runs apt as root, or through sudo.
+set -euo pipefail
+
+packages=(
+  cmake g++ ninja-build pkg-config git
+  libyaml-cpp-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
+  libsimgrid-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-matplotlib python3-yaml
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -22,7 +22,7 @@ struct AttentionSpec {
   std::int64_t head_dim = 0;  // GQA only
   bool qkv_bias = false;      // biases on q, k, v (Qwen1.5, GPT-2)
   bool out_bias = false;      // bias on the output projection (GPT-2)
-  bool qk_norm = false;       // per-layer RMSNorm on q and k (OLMoE): 2 * heads*head_dim scales
+  bool qk_norm = false;       // per-layer RMSNorm on q and k (OLMoE): (heads + kv_heads)*head_dim
   // MLA (DeepSeek-V2/V3) only:
   std::int64_t q_lora_rank = 0;  // 0: q is projected directly
   std::int64_t kv_lora_rank = 0;

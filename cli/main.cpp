@@ -1,0 +1,67 @@
+// ckptlab: checkpoint/recovery laboratory for large MoE training. Dispatches to subcommands and
+// maps errors to exit codes once, here: 2 for bad input, 1 for a failed run.
+#include <boost/program_options/errors.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "util/input_error.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: ckptlab <command> [options]
+
+commands:
+  run <scenario.yaml>     simulate the scenario's policies and print the comparison table
+  models list             the model catalog
+  models show <name>      a model's shape, parameter counts and state bytes
+
+options:
+  --help                  help (also after a command: ckptlab run --help)
+  --version               the version
+
+exit status: 0 ok, 1 the run failed, 2 bad input (the message names file, line and key)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = args.front();
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (command == "--version") {
+      std::printf("ckptlab %s\n", CKPTLAB_VERSION);
+      return 0;
+    }
+    if (command == "run") return ckptlab::run_command(rest);
+    if (command == "models") return ckptlab::models_command(rest);
+    std::fprintf(stderr, "ckptlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const ckptlab::InputError& e) {
+    std::fprintf(stderr, "ckptlab: error: %s\n", e.what());
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    std::fprintf(stderr, "ckptlab %s: error: %s (see ckptlab %s --help)\n", command.c_str(),
+                 e.what(), command.c_str());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "ckptlab: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ckptlab: run failed: %s\n", e.what());
+    return 1;
+  }
+}

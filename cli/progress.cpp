@@ -1,0 +1,38 @@
+#include "progress.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace ckptlab {
+
+ProgressReporter::ProgressReporter()
+    : start_(std::chrono::steady_clock::now()), last_(start_), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+ProgressReporter::~ProgressReporter() { finish(); }
+
+void ProgressReporter::update(const std::string& label, double fraction) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - start_ < std::chrono::seconds(1)) return;
+  const bool new_label = label != last_label_;
+  if (!new_label && now - last_ < std::chrono::milliseconds(tty_ ? 250 : 10000)) return;
+  last_ = now;
+  last_label_ = label;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  if (tty_) {
+    std::fprintf(stderr, "\r  %-24s %5.1f%% simulated (%.0f s elapsed)   ", label.c_str(),
+                 fraction * 100, elapsed);
+  } else {
+    std::fprintf(stderr, "  %s: %.1f%% simulated (%.0f s elapsed)\n", label.c_str(),
+                 fraction * 100, elapsed);
+  }
+  std::fflush(stderr);
+  printed_ = true;
+}
+
+void ProgressReporter::finish() {
+  if (printed_ && tty_) std::fprintf(stderr, "\n");
+  printed_ = false;
+}
+
+}  // namespace ckptlab

@@ -1,0 +1,89 @@
+#include "failure/trace_replay.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "util/input_error.hpp"
+
+namespace ckptlab {
+
+namespace {
+
+class TraceReplay final : public FailureProcess {
+ public:
+  struct Event {
+    Nanos time;  // within one copy of the trace
+    std::int64_t node;
+    size_t kind;  // index into kinds_
+  };
+
+  TraceReplay(std::vector<Event> events, std::vector<FailureKind> kinds, Nanos span, bool loop)
+      : events_(std::move(events)), kinds_(std::move(kinds)), span_(span), loop_(loop) {}
+
+  std::optional<FailureEvent> next() override {
+    if (index_ == events_.size()) {
+      if (!loop_ || events_.empty()) return std::nullopt;
+      index_ = 0;
+      ++copy_;
+    }
+    const Event& e = events_[index_];
+    // Integer nanoseconds: copy c of an event is exactly c spans later, with no drift however
+    // many times the trace loops. The limit check comes first, so the product cannot overflow.
+    const Nanos limit = to_nanos(Seconds{kMaxFailureTimeSeconds});
+    if (copy_ > 0 && copy_ > (limit - e.time) / span_) {
+      index_ = events_.size();
+      loop_ = false;
+      return std::nullopt;
+    }
+    ++index_;
+    const FailureKind& kind = kinds_[e.kind];
+    return FailureEvent{e.time + copy_ * span_, {e.node}, kind.name, kind.detection};
+  }
+
+ private:
+  std::vector<Event> events_;
+  std::vector<FailureKind> kinds_;  // one entry per distinct trace kind
+  Nanos span_;
+  bool loop_;
+  size_t index_ = 0;
+  std::int64_t copy_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<FailureProcess> make_trace_replay(const TraceReplaySpec& trace,
+                                                  const ClusterSpec& cluster,
+                                                  const std::vector<FailureKind>& kinds,
+                                                  Seconds fallback_detection) {
+  CKPTLAB_CHECK(!trace.loop || trace.span.value > 0, "looped trace with span 0");
+  // Resolve each distinct kind once, so next() does no string lookups.
+  std::vector<FailureKind> used;
+  std::vector<TraceReplay::Event> events;
+  events.reserve(trace.events.size());
+  for (const TraceRecord& r : trace.events) {
+    // Events past the limit cannot be represented on the clock. The trace is sorted, so the
+    // replay simply ends there.
+    if (r.time_s > kMaxFailureTimeSeconds) break;
+    std::int64_t node = r.node;
+    if (trace.remap_modulo) node %= cluster.nodes;
+    CKPTLAB_CHECK(node < cluster.nodes,
+                  fmt::format("trace node {} (line {}) on a cluster of {} nodes", r.node, r.line,
+                              cluster.nodes));
+    size_t kind = 0;
+    while (kind < used.size() && used[kind].name != r.kind) ++kind;
+    if (kind == used.size()) {
+      const FailureKind* listed = find_kind(kinds, r.kind);
+      used.push_back({r.kind, 1.0, listed ? listed->detection : fallback_detection});
+    }
+    events.push_back({to_nanos(Seconds{r.time_s}), node, kind});
+  }
+  // A span past the limit leaves no room for a second copy.
+  const bool loop = trace.loop && trace.span.value <= kMaxFailureTimeSeconds;
+  return std::make_unique<TraceReplay>(std::move(events), std::move(used),
+                                       loop ? to_nanos(trace.span) : 0, loop);
+}
+
+}  // namespace ckptlab

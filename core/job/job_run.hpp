@@ -1,0 +1,67 @@
+// The job state machine (DESIGN.md §3): iterations advance on a simulated clock; at each
+// iteration boundary the policy may start a checkpoint; failures from the failure process
+// interrupt whatever is happening (training, a checkpoint, a recovery); recovery runs detection,
+// restart and state load, and the job resumes from the restored version. Every nanosecond is
+// charged to one Ledger category; the categories sum to the wall time exactly (checked).
+//
+// Timing conventions:
+// - Version 0 (the initial state) is complete on the policy's durable tier at time 0.
+// - An iteration is t_iter of productive time; while background checkpoint work runs, it takes
+//   t_iter * (1 + background_slowdown) and the extra is `slowdown`.
+// - A failure aborts every in-flight checkpoint (the catalog keeps the previous version), rolls
+//   every rank back to the policy's restore version, and re-labels the rolled-back productive
+//   time (and the partial iteration) as `lost_work`. A failure during recovery restarts the
+//   recovery from detection (as in Daly's model).
+// - The job stops at the horizon, wherever it is.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "exec/executor.hpp"
+#include "failure/failure_process.hpp"
+#include "failure/restart_model.hpp"
+#include "job/ledger.hpp"
+#include "policy/policy.hpp"
+
+namespace ckptlab {
+
+struct JobSettings {
+  Seconds iteration_time;
+  Seconds horizon;
+  double background_slowdown = 0;
+  Seconds process_restart;           // added to the spare swap / reschedule wait
+  size_t timeline_limit = 20000;     // events kept for timeline.csv; counts are never capped
+  // Called now and then with the fraction of the horizon simulated (for progress output).
+  std::function<void(double)> progress;
+};
+
+struct TimelineEvent {
+  Nanos time = 0;
+  std::string event;  // failure | checkpoint_start | checkpoint_done | checkpoint_aborted |
+                      // recovery_done
+  std::int64_t iteration = 0;
+  std::string detail;
+};
+
+struct JobResult {
+  Ledger ledger;
+  Nanos wall = 0;
+  std::int64_t iterations = 0;  // surviving progress at the horizon
+  std::int64_t failures = 0;
+  std::int64_t checkpoints_started = 0;
+  std::int64_t checkpoints_completed = 0;
+  std::int64_t checkpoints_aborted = 0;
+  std::int64_t recoveries_completed = 0;
+  std::int64_t rolled_back_iterations = 0;
+  std::vector<TimelineEvent> timeline;
+  bool timeline_truncated = false;
+};
+
+// Runs one job to the horizon. The failure process and spare pool are consumed.
+JobResult run_job(Policy& policy, Executor& executor, FailureProcess& failures, SparePool& spares,
+                  const JobSettings& settings);
+
+}  // namespace ckptlab

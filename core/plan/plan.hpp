@@ -1,0 +1,65 @@
+// A Plan is what a policy asks the executor to do: a small DAG of operations over the ranks
+// (DESIGN.md §3 "Plan"). Ops carry bytes per rank so that every backend (analytic formulas,
+// SimGrid flows, real copies) can execute the same plan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/units.hpp"
+
+namespace ckptlab {
+
+// Where a version of a shard lives. Ordered from fastest to slowest to reach.
+enum class Tier { kGpu, kHost, kPeerHost, kLocalDisk, kStorage };
+const char* tier_name(Tier t);
+
+enum class OpKind {
+  kSnapshot,   // GPU -> own host memory (PCIe)
+  kReplicate,  // host memory -> a peer node's host memory (NICs)
+  kPersist,    // host memory -> local disk or shared storage
+  kLoad,       // storage/disk/peer/host -> GPU (reverse path of the tiers)
+  kTransfer,   // generic node-to-node transfer (e.g. state for a replacement node)
+  kRecompute,  // redo iterations on some ranks: a fixed time
+  kReplay,     // log-based replay on some ranks: a fixed time
+  kBarrier,    // synchronisation point: no time of its own
+};
+const char* op_kind_name(OpKind k);
+
+struct Op {
+  OpKind kind = OpKind::kBarrier;
+  Tier from = Tier::kGpu;
+  Tier to = Tier::kGpu;
+  // Bytes each rank moves (indexed by rank; empty for time-only ops). Ranks with 0 move nothing.
+  std::vector<Bytes> rank_bytes;
+  Seconds compute;              // kRecompute / kReplay: the time the op takes
+  std::vector<size_t> after;    // indices of ops that must finish first
+  // Training waits for this op (checkpoint stall / downtime) or runs beside it.
+  bool blocking = true;
+  std::string label;
+
+  Bytes total_bytes() const;
+};
+
+struct Plan {
+  // Identifies the plan's content: two plans with the same signature have identical ops, so an
+  // executor may reuse a timing (REQUIRES of whoever builds plans).
+  std::string signature;
+  std::vector<Op> ops;
+
+  Bytes total_bytes() const;
+  bool empty() const { return ops.empty(); }
+  // Appends an op and returns its index.
+  size_t add(Op op);
+};
+
+// Times of one plan execution, relative to its start.
+struct PlanTiming {
+  std::vector<Seconds> op_start;
+  std::vector<Seconds> op_end;
+  Seconds blocking;  // when the last blocking op ends: how long training waits
+  Seconds total;     // when the last op ends
+};
+
+}  // namespace ckptlab

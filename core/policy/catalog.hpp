@@ -1,0 +1,34 @@
+// The Catalog records which checkpoint versions (iteration numbers) are complete on which tier.
+// A version becomes visible only when its write has finished: a failure during a write aborts
+// it and the previous complete version stays in force, so recovery never loads a torn state.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "plan/plan.hpp"
+
+namespace ckptlab {
+
+class Catalog {
+ public:
+  // Version `iteration` starts being written to `tier`.
+  void begin(std::int64_t iteration, Tier tier);
+  // The write of the in-flight version to `tier` finished. REQUIRES: it was begun and not aborted.
+  void complete(std::int64_t iteration, Tier tier);
+  // Every in-flight write is abandoned (a failure struck); complete versions are unaffected.
+  void abort_in_flight();
+  // Makes `iteration` complete on `tier` without a write (the initial state of a job).
+  void seed(std::int64_t iteration, Tier tier);
+
+  std::optional<std::int64_t> newest_complete(Tier tier) const;
+  std::optional<std::int64_t> in_flight(Tier tier) const;
+
+ private:
+  static constexpr size_t kTiers = 5;
+  std::array<std::optional<std::int64_t>, kTiers> complete_{};
+  std::array<std::optional<std::int64_t>, kTiers> in_flight_{};
+};
+
+}  // namespace ckptlab

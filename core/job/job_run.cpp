@@ -95,7 +95,7 @@ class JobRun {
         continue;
       }
       advance_to(stop, category);
-      return now_ >= horizon_ ? Outcome::kHorizon : Outcome::kDone;
+      return now_ == end ? Outcome::kDone : Outcome::kHorizon;
     }
   }
 

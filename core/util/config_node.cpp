@@ -108,14 +108,16 @@ void ConfigNode::expect_keys(const std::vector<std::string>& allowed) const {
   std::vector<std::string> seen;
   for (const auto& kv : node_) {
     const std::string key = kv.first.Scalar();
-    ConfigNode at_key(kv.first, file_, child_path(key));
+    // A key added by --set has no position in the file: point at the mapping it was added to.
+    const bool from_override = kv.first.Mark().is_null() && !node_.Mark().is_null();
+    ConfigNode at_key(from_override ? node_ : kv.first, file_, child_path(key));
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) at_key.fail("duplicate key");
     seen.push_back(key);
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = closest_match(key, allowed);
-    at_key.fail(fmt::format("unknown key{}; allowed here: {}",
+    at_key.fail(fmt::format("unknown key{}; allowed here: {}{}",
                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
-                            fmt::join(allowed, ", ")));
+                            fmt::join(allowed, ", "), from_override ? " (key set with --set)" : ""));
   }
 }
 

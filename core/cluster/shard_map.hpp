@@ -66,7 +66,7 @@ class ShardMap {
   std::pair<std::int64_t, std::int64_t> stage_layers(std::int64_t stage) const;
 
  private:
-  const ModelSpec& model_;
+  ModelSpec model_;  // a copy: a ShardMap outlives moves of whatever built it
   ParallelConfig parallel_;
   ClusterSpec cluster_;
   std::vector<RankShard> ranks_;

@@ -59,7 +59,9 @@ std::unique_ptr<FailureProcess> make_failure_process(const FailureSpec& spec,
                             cluster.nodes));
   std::unique_ptr<FailureProcess> nodes;
   switch (spec.model) {
-    case FailureModel::none: nodes = std::make_unique<NoFailures>(); break;
+    case FailureModel::none:
+      nodes = std::make_unique<NoFailures>();
+      break;
     case FailureModel::exponential:
       nodes = make_exponential_node_failures(spec.mtbf_node, cluster.nodes, spec.kinds, seed);
       break;
@@ -67,7 +69,8 @@ std::unique_ptr<FailureProcess> make_failure_process(const FailureSpec& spec,
       nodes = make_weibull_node_failures(spec.shape, spec.scale, cluster.nodes, spec.kinds, seed);
       break;
     case FailureModel::trace:
-      nodes = make_trace_replay(spec.trace, cluster, spec.kinds, default_failure_kinds()[0].detection);
+      nodes =
+          make_trace_replay(spec.trace, cluster, spec.kinds, default_failure_kinds()[0].detection);
       break;
   }
   if (!spec.correlated) return nodes;

@@ -51,10 +51,14 @@ const std::vector<std::string> kModelNames = {"exponential", "weibull", "trace",
 // The keys each model accepts besides `model`.
 std::vector<std::string> keys_for(FailureModel m) {
   switch (m) {
-    case FailureModel::exponential: return {"mtbf_node", "mtbf_job", "correlated", "kinds"};
-    case FailureModel::weibull: return {"shape", "scale", "correlated", "kinds"};
-    case FailureModel::trace: return {"trace", "correlated", "kinds"};
-    case FailureModel::none: return {};
+    case FailureModel::exponential:
+      return {"mtbf_node", "mtbf_job", "correlated", "kinds"};
+    case FailureModel::weibull:
+      return {"shape", "scale", "correlated", "kinds"};
+    case FailureModel::trace:
+      return {"trace", "correlated", "kinds"};
+    case FailureModel::none:
+      return {};
   }
   return {};
 }
@@ -74,82 +78,17 @@ std::string compact_duration(double s) {
     double below;  // use this unit while the value in it is below this
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{1, 120, "s"}, {60, 120, "min"}, {3600, 72, "h"},
-                                    {86400, 730, "d"}, {365 * 86400.0, 1e300, "y"}};
+  static constexpr Unit kUnits[] = {{1, 120, "s"},
+                                    {60, 120, "min"},
+                                    {3600, 72, "h"},
+                                    {86400, 730, "d"},
+                                    {365 * 86400.0, 1e300, "y"}};
   for (const Unit& u : kUnits) {
     const double v = s / u.seconds;
-    if (v < u.below) return v >= 100 ? fmt::format("{:.0f} {}", v, u.name)
-                                     : fmt::format("{:.3g} {}", v, u.name);
+    if (v < u.below)
+      return v >= 100 ? fmt::format("{:.0f} {}", v, u.name) : fmt::format("{:.3g} {}", v, u.name);
   }
   return fmt::format("{:.3g} s", s);
-}
-
-void decode_trace(const ConfigNode& t, const ClusterSpec& cluster, TraceReplaySpec& out) {
-  t.expect_keys({"file", "time_scale", "loop", "kinds", "remap"});
-  namespace fs = std::filesystem;
-  const ConfigNode file_node = t["file"];
-  fs::path path(file_node.as_string());
-  if (path.is_relative()) path = fs::path(t.file()).parent_path() / path;
-  out.file = path.lexically_normal().string();
-  if (!fs::is_regular_file(path)) {
-    file_node.fail(fmt::format("trace file \"{}\" does not exist (a relative path is taken from "
-                               "the directory of the scenario file)",
-                               out.file));
-  }
-  if (auto n = t.find("time_scale")) out.time_scale = n->as_positive_double();
-  out.loop = t.bool_or("loop", false);
-  if (auto n = t.find("remap")) {
-    const std::string remap = n->as_string();
-    if (remap != "none" && remap != "modulo") {
-      n->fail(fmt::format("unknown remap \"{}\"; expected none or modulo", remap));
-    }
-    out.remap_modulo = remap == "modulo";
-  }
-
-  const FailureTrace trace = load_failure_trace(out.file);
-  out.file_events = trace.records.size();
-  std::vector<std::string> present;  // kinds in the file, sorted, for filter checks and messages
-  for (const auto& r : trace.records) {
-    if (std::find(present.begin(), present.end(), r.kind) == present.end()) present.push_back(r.kind);
-  }
-  std::sort(present.begin(), present.end());
-
-  if (auto list = t.find("kinds")) {
-    if (list->size() == 0) list->fail("expected at least one kind to keep (or leave kinds out)");
-    for (const ConfigNode& k : list->items()) {
-      const std::string name = k.as_string();
-      if (std::find(present.begin(), present.end(), name) == present.end()) {
-        const std::string hint = closest_match(name, present);
-        k.fail(fmt::format("kind \"{}\" does not occur in trace \"{}\"{}; kinds there: {}", name,
-                           out.file, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
-                           fmt::join(present, ", ")));
-      }
-      if (std::find(out.kinds.begin(), out.kinds.end(), name) != out.kinds.end()) {
-        k.fail(fmt::format("kind \"{}\" is listed twice", name));
-      }
-      out.kinds.push_back(name);
-    }
-  }
-
-  for (const auto& r : trace.records) {
-    if (!out.kinds.empty() && std::find(out.kinds.begin(), out.kinds.end(), r.kind) == out.kinds.end()) {
-      continue;
-    }
-    if (!out.remap_modulo && r.node >= cluster.nodes) {
-      throw InputError(out.file, r.line, 0, "",
-                       fmt::format("column 'node': node {} is outside the cluster's {} nodes "
-                                   "(set failures.trace.remap: modulo to wrap node ids)",
-                                   r.node, cluster.nodes));
-    }
-    TraceRecord kept = r;
-    kept.time_s = r.time_s * out.time_scale;
-    out.events.push_back(std::move(kept));
-  }
-  if (out.events.empty()) t.fail(fmt::format("trace \"{}\" has no events to replay", out.file));
-  out.span = Seconds{trace_span_seconds(out.events)};
-  if (out.loop && !(out.span.value > 0)) {
-    t.fail("a looped trace needs events spread over a positive time (all of them are at one instant)");
-  }
 }
 
 CorrelatedFailures decode_correlated(const ConfigNode& c, const FailureSpec& spec) {
@@ -158,9 +97,10 @@ CorrelatedFailures decode_correlated(const ConfigNode& c, const FailureSpec& spe
   if (auto n = c.find("domain")) {
     out.domain = n->as_string();
     if (out.domain != "rack") {
-      n->fail(fmt::format("unknown failure domain \"{}\"; expected rack (cluster.nodes_per_rack "
-                          "nodes)",
-                          out.domain));
+      n->fail(
+          fmt::format("unknown failure domain \"{}\"; expected rack (cluster.nodes_per_rack "
+                      "nodes)",
+                      out.domain));
     }
   }
   out.mtbf_domain = positive_duration(c["mtbf_domain"]);
@@ -180,25 +120,33 @@ CorrelatedFailures decode_correlated(const ConfigNode& c, const FailureSpec& spe
 
 std::string_view to_string(FailureModel model) {
   switch (model) {
-    case FailureModel::none: return "none";
-    case FailureModel::exponential: return "exponential";
-    case FailureModel::weibull: return "weibull";
-    case FailureModel::trace: return "trace";
+    case FailureModel::none:
+      return "none";
+    case FailureModel::exponential:
+      return "exponential";
+    case FailureModel::weibull:
+      return "weibull";
+    case FailureModel::trace:
+      return "trace";
   }
   return "?";
 }
 
 FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) {
-  node.expect_keys({"model", "mtbf_node", "mtbf_job", "shape", "scale", "trace", "correlated",
-                    "kinds"});
+  node.expect_keys(
+      {"model", "mtbf_node", "mtbf_job", "shape", "scale", "trace", "correlated", "kinds"});
   FailureSpec spec;
   spec.cluster = cluster;
   const ConfigNode model_node = node["model"];
   const std::string model = model_node.as_string();
-  if (model == "exponential") spec.model = FailureModel::exponential;
-  else if (model == "weibull") spec.model = FailureModel::weibull;
-  else if (model == "trace") spec.model = FailureModel::trace;
-  else if (model == "none") spec.model = FailureModel::none;
+  if (model == "exponential")
+    spec.model = FailureModel::exponential;
+  else if (model == "weibull")
+    spec.model = FailureModel::weibull;
+  else if (model == "trace")
+    spec.model = FailureModel::trace;
+  else if (model == "none")
+    spec.model = FailureModel::none;
   else {
     const std::string hint = closest_match(model, kModelNames);
     model_node.fail(fmt::format("unknown failure model \"{}\"{}; expected one of {}", model,
@@ -209,10 +157,9 @@ FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) 
   const std::vector<std::string> allowed = keys_for(spec.model);
   for (const std::string& key : node.keys()) {
     if (key == "model" || std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    node[key].fail(allowed.empty()
-                       ? std::string("model none takes no other keys")
-                       : fmt::format("'{}' does not apply to model {} (it takes {})", key, model,
-                                     fmt::join(allowed, ", ")));
+    node[key].fail(allowed.empty() ? std::string("model none takes no other keys")
+                                   : fmt::format("'{}' does not apply to model {} (it takes {})",
+                                                 key, model, fmt::join(allowed, ", ")));
   }
 
   if (auto k = node.find("kinds")) {
@@ -221,7 +168,8 @@ FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) 
   }
 
   switch (spec.model) {
-    case FailureModel::none: break;
+    case FailureModel::none:
+      break;
     case FailureModel::exponential: {
       const auto per_node = node.find("mtbf_node");
       const auto per_job = node.find("mtbf_job");
@@ -238,13 +186,14 @@ FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) 
       spec.scale = positive_duration(node["scale"]);
       break;
     case FailureModel::trace: {
-      decode_trace(node["trace"], cluster, spec.trace);
+      spec.trace = decode_trace_replay(node["trace"], cluster);
       if (spec.kinds_listed) {
         for (const auto& r : spec.trace.events) {
           if (!find_kind(spec.kinds, r.kind)) {
-            node["kinds"].fail(fmt::format("trace kind \"{}\" (line {} of {}) is not listed; "
-                                           "list it to give its detection time",
-                                           r.kind, r.line, spec.trace.file));
+            node["kinds"].fail(
+                fmt::format("trace kind \"{}\" (line {} of {}) is not listed; "
+                            "list it to give its detection time",
+                            r.kind, r.line, spec.trace.file));
           }
         }
       }
@@ -259,9 +208,14 @@ double FailureSpec::job_mtbf_seconds(const ClusterSpec& on) const {
   const double nodes = static_cast<double>(on.nodes);
   double rate = 0;  // failures per second of the whole job
   switch (model) {
-    case FailureModel::none: return std::numeric_limits<double>::infinity();
-    case FailureModel::exponential: rate = nodes / mtbf_node.value; break;
-    case FailureModel::weibull: rate = nodes / (scale.value * std::tgamma(1 + 1 / shape)); break;
+    case FailureModel::none:
+      return std::numeric_limits<double>::infinity();
+    case FailureModel::exponential:
+      rate = nodes / mtbf_node.value;
+      break;
+    case FailureModel::weibull:
+      rate = nodes / (scale.value * std::tgamma(1 + 1 / shape));
+      break;
     case FailureModel::trace:
       // The trace has its own node count; its rate is what it recorded, whatever the cluster.
       rate = static_cast<double>(trace.events.size()) / trace.span.value;
@@ -274,22 +228,24 @@ double FailureSpec::job_mtbf_seconds(const ClusterSpec& on) const {
 std::string FailureSpec::describe() const {
   std::string body;
   switch (model) {
-    case FailureModel::none: return "none (no failures)";
+    case FailureModel::none:
+      return "none (no failures)";
     case FailureModel::exponential:
       body = fmt::format("exponential, node MTBF {}", compact_duration(mtbf_node.value));
       break;
     case FailureModel::weibull:
-      body = fmt::format("weibull k={:.3g}, node scale {} (node MTBF {})", shape,
+      body = fmt::format("weibull k={:.3g}, node scale {}, node MTBF {}", shape,
                          compact_duration(scale.value),
                          compact_duration(scale.value * std::tgamma(1 + 1 / shape)));
       break;
     case FailureModel::trace:
-      body = fmt::format("trace {}, {} of {} events{} over {}, time x{:.3g}{}{}",
-                         std::filesystem::path(trace.file).filename().string(),
-                         trace.events.size(), trace.file_events,
-                         trace.kinds.empty() ? "" : fmt::format(" ({})", fmt::join(trace.kinds, ",")),
-                         compact_duration(trace.span.value), trace.time_scale,
-                         trace.loop ? ", looped" : "", trace.remap_modulo ? ", nodes modulo" : "");
+      body =
+          fmt::format("trace {}, {} of {} events{} over {}, time x{:.3g}{}{}",
+                      std::filesystem::path(trace.file).filename().string(), trace.events.size(),
+                      trace.file_events,
+                      trace.kinds.empty() ? "" : fmt::format(" ({})", fmt::join(trace.kinds, ",")),
+                      compact_duration(trace.span.value), trace.time_scale,
+                      trace.loop ? ", looped" : "", trace.remap_modulo ? ", nodes modulo" : "");
       break;
   }
   if (correlated) {

@@ -10,7 +10,7 @@
 
 #include "cluster/cluster_spec.hpp"
 #include "failure/failure_kinds.hpp"
-#include "failure/failure_trace.hpp"
+#include "failure/trace_spec.hpp"
 #include "util/config_node.hpp"
 #include "util/units.hpp"
 
@@ -32,18 +32,6 @@ struct CorrelatedFailures {
   Seconds mtbf_domain;          // mean time between events of one domain
   std::string kind = "rack";    // FailureEvent::kind of these events
   Seconds detection{60};        // a down rack is noticed like a down node: 1 min unless set
-};
-
-// How a trace is replayed, and the events it keeps (filtered and scaled; node ids unchanged).
-struct TraceReplaySpec {
-  std::string file;                // resolved path of the CSV
-  double time_scale = 1.0;         // multiplies every time: 0.5 doubles the failure rate
-  bool loop = false;               // repeat after `span` forever, else end after the last event
-  std::vector<std::string> kinds;  // kept kinds; empty keeps all
-  bool remap_modulo = false;       // node ids >= cluster nodes wrap around (node % nodes)
-  std::size_t file_events = 0;     // rows in the file, before the kinds filter
-  std::vector<TraceRecord> events; // kept rows, times already multiplied by time_scale
-  Seconds span;                    // trace_span_seconds(events): the loop period
 };
 
 struct FailureSpec {

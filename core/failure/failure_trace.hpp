@@ -25,7 +25,7 @@ struct TraceRecord {
 };
 
 struct FailureTrace {
-  std::string file;  // where it was read from, for messages
+  std::string file;                  // where it was read from, for messages
   std::vector<TraceRecord> records;  // file order, which is time order
 };
 

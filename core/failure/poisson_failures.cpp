@@ -74,8 +74,9 @@ std::unique_ptr<FailureProcess> make_exponential_node_failures(Seconds mtbf_node
                                                                std::vector<FailureKind> kinds,
                                                                std::uint64_t seed) {
   return std::make_unique<PoissonFailures>(
-      mtbf_node, nodes, 1, KindPicker(std::move(kinds), stream_seed(seed, RandomStream::failure_kinds)),
-      FailureKind{}, stream_seed(seed, RandomStream::node_failures));
+      mtbf_node, nodes, 1,
+      KindPicker(std::move(kinds), stream_seed(seed, RandomStream::failure_kinds)), FailureKind{},
+      stream_seed(seed, RandomStream::node_failures));
 }
 
 std::unique_ptr<FailureProcess> make_domain_failures(Seconds mtbf_domain, std::int64_t nodes,

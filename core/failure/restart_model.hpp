@@ -14,11 +14,11 @@
 namespace ckptlab {
 
 struct RestartSpec {
-  int spares = 0;            // hot spare nodes kept beside the job
-  Seconds spare_swap;        // swap a failed node for a free spare (drain, re-wire, join)
-  Seconds reschedule_wait;   // no spare free: give the allocation back and wait in the queue
-  Seconds process_restart;   // start the training processes again (launcher, NCCL init)
-  Seconds repair_time;       // a failed node is back (as a spare) after this long
+  int spares = 0;           // hot spare nodes kept beside the job
+  Seconds spare_swap;       // swap a failed node for a free spare (drain, re-wire, join)
+  Seconds reschedule_wait;  // no spare free: give the allocation back and wait in the queue
+  Seconds process_restart;  // start the training processes again (launcher, NCCL init)
+  Seconds repair_time;      // a failed node is back (as a spare) after this long
 };
 
 // Decodes the scenario's `restart:` mapping:
@@ -50,9 +50,12 @@ class SparePool {
   // REQUIRES: nodes_needed >= 1; `now` non-decreasing over calls (checked).
   Seconds acquire(Nanos now, std::int64_t nodes_needed);
 
-  std::int64_t free_spares(Nanos now) const;  // spares free at `now` (no state change)
-  std::int64_t spares_used() const { return spares_used_; }  // nodes taken from the pool, total
-  std::int64_t reschedules() const { return reschedules_; }  // failures that fell back to rescheduling
+  // Spares free at `now`, counting those whose repair has ended (no state change).
+  std::int64_t free_spares(Nanos now) const;
+  // Nodes taken from the pool so far, in total.
+  std::int64_t spares_used() const { return spares_used_; }
+  // Failures that found too few free spares and waited to be rescheduled.
+  std::int64_t reschedules() const { return reschedules_; }
 
  private:
   void release_repaired(Nanos now);

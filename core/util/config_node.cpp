@@ -277,6 +277,26 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   return best;
 }
 
+namespace {
+// A deep copy made of fresh nodes: they carry no file position (Mark::is_null()).
+YAML::Node without_marks(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar: return YAML::Node(n.Scalar());
+    case YAML::NodeType::Sequence: {
+      YAML::Node out(YAML::NodeType::Sequence);
+      for (const auto& item : n) out.push_back(without_marks(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      YAML::Node out(YAML::NodeType::Map);
+      for (const auto& kv : n) out[kv.first.Scalar()] = without_marks(kv.second);
+      return out;
+    }
+    default: return YAML::Node(YAML::NodeType::Null);
+  }
+}
+}  // namespace
+
 void apply_override(YAML::Node root, const std::string& assignment) {
   const auto fail = [&](const std::string& why) -> void {
     throw InputError("--set " + assignment, 0, 0, "", why);
@@ -286,7 +306,9 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   const std::string path = assignment.substr(0, eq);
   YAML::Node value;
   try {
-    value = YAML::Load(assignment.substr(eq + 1));
+    // Rebuilt without positions, so errors about it say it came from --set rather than pointing
+    // at line 1 of the scenario file.
+    value = without_marks(YAML::Load(assignment.substr(eq + 1)));
   } catch (const YAML::Exception& e) {
     fail(fmt::format("value is not valid YAML: {}", e.msg));
   }
@@ -306,11 +328,14 @@ void apply_override(YAML::Node root, const std::string& assignment) {
     if (path[i] == '[') {
       size_t close = path.find(']', i);
       if (close == std::string::npos) fail("unclosed '[' in key path");
+      long index = -1;
       try {
-        steps.push_back({"", std::stol(path.substr(i + 1, close - i - 1))});
+        index = std::stol(path.substr(i + 1, close - i - 1));
       } catch (const std::exception&) {
         fail("index in [] must be a whole number");
       }
+      if (index < 0) fail("index in [] must be >= 0");
+      steps.push_back({"", index});
       i = close + 1;
       continue;
     }
@@ -335,7 +360,7 @@ void apply_override(YAML::Node root, const std::string& assignment) {
       }
       next.reset(cursor[steps[s].index]);
     } else {
-      if (!cursor.IsMap() && !cursor.IsNull()) {
+      if (cursor.IsDefined() && !cursor.IsMap() && !cursor.IsNull()) {
         fail(fmt::format("'{}' is not inside a mapping", steps[s].key));
       }
       if (last) {

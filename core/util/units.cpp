@@ -69,7 +69,7 @@ constexpr std::array<UnitFactor, 13> kDurationUnits{{{"ns", 1e-9},
                                                      {"w", 7 * 86400},
                                                      {"y", 365 * 86400}}};
 
-constexpr std::array<UnitFactor, 11> kSizeUnits{{{"B", 1},
+constexpr std::array<UnitFactor, 12> kSizeUnits{{{"B", 1},
                                                  {"kB", 1e3},
                                                  {"KB", 1e3},
                                                  {"MB", 1e6},
@@ -79,7 +79,8 @@ constexpr std::array<UnitFactor, 11> kSizeUnits{{{"B", 1},
                                                  {"KiB", 1024.0},
                                                  {"MiB", 1024.0 * 1024},
                                                  {"GiB", 1024.0 * 1024 * 1024},
-                                                 {"TiB", 1024.0 * 1024 * 1024 * 1024}}};
+                                                 {"TiB", 1024.0 * 1024 * 1024 * 1024},
+                                                 {"PiB", 1024.0 * 1024 * 1024 * 1024 * 1024}}};
 
 constexpr std::array<UnitFactor, 16> kBandwidthUnits{{{"B/s", 1},
                                                       {"kB/s", 1e3},

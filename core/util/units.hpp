@@ -63,10 +63,10 @@ Bytes parse_size(std::string_view text);
 BytesPerSecond parse_bandwidth(std::string_view text);
 std::int64_t parse_count(std::string_view text);
 
-// Human-readable forms for tables and messages ("1.13 TB", "52.8 GB/s", "7.0 d", "3 m 20 s").
+// Human-readable forms for tables and messages ("1.13 TB", "52.8 GB/s", "7.00 d", "3.3 min").
 std::string format_size(Bytes b);
 std::string format_bandwidth(BytesPerSecond r);
 std::string format_duration(Seconds s);
-std::string format_count(double n);  // "670.96 B" parameters, "37.5 B", "323.3 M"
+std::string format_count(double n);  // "670.96 B" parameters, "37.50 B", "323.3 M"
 
 }  // namespace ckptlab

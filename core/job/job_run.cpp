@@ -28,6 +28,7 @@ class JobRun {
         iteration_ns_(to_nanos(settings.iteration_time)),
         horizon_(to_nanos(settings.horizon)) {
     CKPTLAB_CHECK(iteration_ns_ > 0, "iteration time must be at least 1 ns");
+    catalog_.seed(0, Tier::kStorage);
     catalog_.seed(0, policy_.durable_tier());
     next_failure_ = failures_.next();
   }
@@ -54,6 +55,17 @@ class JobRun {
   }
 
  private:
+  // A tier the in-flight checkpoint writes, and when that write ends (absolute time).
+  struct PendingWrite {
+    Nanos end;
+    Tier tier;
+  };
+  struct InFlight {
+    std::int64_t version;
+    Nanos end;  // when the plan's last op ends
+    std::vector<PendingWrite> writes;
+  };
+
   Nanos failure_time() const { return next_failure_ ? next_failure_->time : kNever; }
 
   void record(std::string event, std::string detail = "") {
@@ -64,37 +76,54 @@ class JobRun {
     result_.timeline.push_back({now_, std::move(event), iteration_, std::move(detail)});
   }
 
-  void complete_background() {
-    catalog_.complete(background_->version, policy_.durable_tier());
-    ++result_.checkpoints_completed;
-    const std::int64_t version = background_->version;
-    background_.reset();
-    record("checkpoint_done", fmt::format("version {}", version));
+  // The next moment the in-flight checkpoint changes: a tier write ends, or the plan ends.
+  Nanos next_checkpoint_event() const {
+    if (!in_flight_) return kNever;
+    Nanos t = in_flight_->end;
+    for (const PendingWrite& w : in_flight_->writes) t = std::min(t, w.end);
+    return t;
+  }
+
+  // Background checkpoint work runs beside training (and slows it) until the plan ends.
+  bool background_active() const { return in_flight_ && in_flight_->end > now_; }
+
+  // Completes every tier write (and the plan) that has ended by now.
+  void process_checkpoint_events() {
+    if (!in_flight_) return;
+    auto& writes = in_flight_->writes;
+    for (auto it = writes.begin(); it != writes.end();) {
+      if (it->end <= now_) {
+        catalog_.complete(in_flight_->version, it->tier);
+        policy_.on_tier_complete(in_flight_->version, it->tier);
+        it = writes.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (writes.empty() && in_flight_->end <= now_) {
+      ++result_.checkpoints_completed;
+      record("checkpoint_done", fmt::format("version {}", in_flight_->version));
+      in_flight_.reset();
+    }
   }
 
   // Spends up to `duration` in one non-training category. Stops early at a failure (returns
-  // kFailure, the failure not yet handled) or at the horizon. Background work that ends meanwhile
-  // completes at its end time.
+  // kFailure, the failure not yet handled) or at the horizon. Checkpoint writes that end
+  // meanwhile complete at their end times.
   Outcome spend(Nanos duration, TimeCategory category) {
     const Nanos end = now_ + duration;
     while (true) {
       const Nanos fail_at = failure_time();
-      if (fail_at < end && fail_at < horizon_) {
-        if (background_ && background_->end <= fail_at) {
-          advance_to(background_->end, category);
-          complete_background();
-          continue;
-        }
-        advance_to(std::max(now_, fail_at), category);
-        return Outcome::kFailure;
-      }
-      const Nanos stop = std::min(end, horizon_);
-      if (background_ && background_->end <= stop) {
-        advance_to(background_->end, category);
-        complete_background();
+      const bool fails = fail_at < end && fail_at < horizon_;
+      const Nanos stop = fails ? std::max(now_, fail_at) : std::min(end, horizon_);
+      const Nanos event = next_checkpoint_event();
+      if (event <= stop) {
+        advance_to(std::max(now_, event), category);
+        process_checkpoint_events();
         continue;
       }
       advance_to(stop, category);
+      if (fails) return Outcome::kFailure;
       return now_ == end ? Outcome::kDone : Outcome::kHorizon;
     }
   }
@@ -110,32 +139,29 @@ class JobRun {
     while (true) {
       const Nanos need = iteration_ns_ - partial_ns_;  // unslowed work left in this iteration
       const Nanos fail_at = failure_time();
-      Nanos limit = std::min(horizon_, fail_at);
-      if (background_) limit = std::min(limit, background_->end);
+      const Nanos limit = std::min({horizon_, fail_at, next_checkpoint_event()});
+      const bool slowed = background_active();
       const Nanos wall_needed =
-          background_ ? static_cast<Nanos>(static_cast<double>(need) * (1 + slow) + 0.5) : need;
+          slowed ? static_cast<Nanos>(static_cast<double>(need) * (1 + slow) + 0.5) : need;
       if (now_ + wall_needed <= limit) {
         charge_training(need, wall_needed);
         partial_ns_ = 0;
         ++iteration_;
-        if (background_ && background_->end == now_) complete_background();
+        process_checkpoint_events();
         return;
       }
       const Nanos dt = std::max<Nanos>(0, limit - now_);
       const Nanos progress =
-          background_ ? std::min(need, static_cast<Nanos>(static_cast<double>(dt) / (1 + slow)))
-                      : dt;
+          slowed ? std::min(need, static_cast<Nanos>(static_cast<double>(dt) / (1 + slow))) : dt;
       charge_training(progress, dt);
       partial_ns_ += progress;
-      if (background_ && background_->end == now_) {
-        complete_background();
-        continue;
-      }
       if (now_ == fail_at && fail_at < horizon_) {
+        process_checkpoint_events();
         handle_failure();
         return;
       }
-      return;  // horizon
+      if (now_ >= horizon_) return;
+      process_checkpoint_events();  // a write or the plan ended mid-iteration: go on training
     }
   }
 
@@ -145,27 +171,48 @@ class JobRun {
     now_ += wall;
   }
 
+  // The tiers a plan writes and when each write ends (the last op writing that tier).
+  static std::vector<PendingWrite> tier_writes(const Plan& plan, const PlanTiming& timing,
+                                               Nanos start) {
+    std::vector<PendingWrite> writes;
+    for (size_t i = 0; i < plan.ops.size(); ++i) {
+      const Op& op = plan.ops[i];
+      if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate &&
+          op.kind != OpKind::kPersist) {
+        continue;
+      }
+      const Nanos end = start + to_nanos(timing.op_end[i]);
+      auto same = std::find_if(writes.begin(), writes.end(),
+                               [&](const PendingWrite& w) { return w.tier == op.to; });
+      if (same == writes.end()) {
+        writes.push_back({end, op.to});
+      } else {
+        same->end = std::max(same->end, end);
+      }
+    }
+    return writes;
+  }
+
   Outcome checkpoint(const Plan& plan) {
-    if (background_) {  // one checkpoint in flight: wait for the previous persist
-      const Outcome waited = spend(background_->end - now_, TimeCategory::kCheckpointStall);
+    if (in_flight_) {  // one checkpoint in flight: wait for the previous one to finish
+      const Outcome waited = spend(in_flight_->end - now_, TimeCategory::kCheckpointStall);
       if (waited == Outcome::kFailure) handle_failure();
       if (waited != Outcome::kDone) return waited;
+      process_checkpoint_events();
     }
     const PlanTiming timing = executor_.execute(plan);
-    const Tier tier = policy_.durable_tier();
-    catalog_.begin(iteration_, tier);
+    in_flight_ = InFlight{iteration_, now_ + to_nanos(timing.total), tier_writes(plan, timing, now_)};
+    for (const PendingWrite& w : in_flight_->writes) catalog_.begin(iteration_, w.tier);
     ++result_.checkpoints_started;
-    record("checkpoint_start", fmt::format("{} ops, {}", plan.ops.size(),
-                                           format_size(plan.ops.front().total_bytes())));
+    record("checkpoint_start",
+           fmt::format("{} ops, {}", plan.ops.size(), format_size(plan.total_bytes())));
     const Outcome blocked = spend(to_nanos(timing.blocking), TimeCategory::kCheckpointStall);
     if (blocked == Outcome::kFailure) {
       handle_failure();
       return Outcome::kFailure;
     }
     if (blocked == Outcome::kHorizon) return blocked;
-    const Nanos background = to_nanos(timing.total) - to_nanos(timing.blocking);
-    background_ = Background{now_ + background, iteration_};
-    if (background <= 0) complete_background();
+    process_checkpoint_events();
     return Outcome::kDone;
   }
 
@@ -174,28 +221,39 @@ class JobRun {
       const FailureEvent failure = *next_failure_;
       next_failure_ = failures_.next();
       ++result_.failures;
-      if (background_ || catalog_.in_flight(policy_.durable_tier())) {
+      process_checkpoint_events();  // writes that ended by now count; the rest are torn
+      if (in_flight_) {
         ++result_.checkpoints_aborted;
-        record("checkpoint_aborted", "failure during the write");
+        record("checkpoint_aborted", fmt::format("version {}: failure during the write",
+                                                 in_flight_->version));
+        in_flight_.reset();
       }
-      background_.reset();
       catalog_.abort_in_flight();
 
-      const RecoveryPlan recovery = policy_.plan_recovery(failure, catalog_);
+      const RecoveryPlan recovery = policy_.plan_recovery(failure, catalog_, iteration_);
       CKPTLAB_CHECK(recovery.restore_iteration <= iteration_, "recovery cannot move forward");
       CKPTLAB_CHECK(catalog_.newest_complete(recovery.source) &&
                         *catalog_.newest_complete(recovery.source) >= recovery.restore_iteration,
-                    "recovery must restore a version that is complete on its tier");
-      const std::int64_t lost_iterations = iteration_ - recovery.restore_iteration;
-      result_.ledger.move(TimeCategory::kProductive, TimeCategory::kLostWork,
-                          lost_iterations * iteration_ns_ + partial_ns_);
-      result_.rolled_back_iterations += lost_iterations;
-      iteration_ = recovery.restore_iteration;
+                    fmt::format("recovery must restore a version complete on {}",
+                                tier_name(recovery.source)));
+      if (recovery.localized) {
+        // Only the failed ranks roll back and replay from logs; the job keeps its progress but
+        // the iteration in flight is restarted everywhere.
+        result_.ledger.move(TimeCategory::kProductive, TimeCategory::kLostWork, partial_ns_);
+      } else {
+        const std::int64_t lost_iterations = iteration_ - recovery.restore_iteration;
+        result_.ledger.move(TimeCategory::kProductive, TimeCategory::kLostWork,
+                            lost_iterations * iteration_ns_ + partial_ns_);
+        result_.rolled_back_iterations += lost_iterations;
+        iteration_ = recovery.restore_iteration;
+      }
       partial_ns_ = 0;
-      record("failure", fmt::format("{} on {} node(s), first {}; restore version {} from {}",
+      record("failure", fmt::format("{} on {} node(s), first {}; restore version {} from {}{}{}",
                                     failure.kind, failure.nodes.size(),
                                     failure.nodes.empty() ? -1 : failure.nodes.front(),
-                                    recovery.restore_iteration, tier_name(recovery.source)));
+                                    recovery.restore_iteration, tier_name(recovery.source),
+                                    recovery.localized ? " (localized)" : "",
+                                    recovery.detail.empty() ? "" : "; " + recovery.detail));
 
       const Seconds restart =
           spares_.acquire(now_, static_cast<std::int64_t>(failure.nodes.size())) +
@@ -205,6 +263,7 @@ class JobRun {
           {to_nanos(failure.detection), TimeCategory::kDetection},
           {to_nanos(restart), TimeCategory::kRestart},
           {to_nanos(load), TimeCategory::kStateLoad},
+          {to_nanos(recovery.replay), TimeCategory::kReplay},
       };
       Outcome outcome = Outcome::kDone;
       for (const auto& [duration, category] : phases) {
@@ -220,11 +279,6 @@ class JobRun {
     }
   }
 
-  struct Background {
-    Nanos end;
-    std::int64_t version;
-  };
-
   Policy& policy_;
   Executor& executor_;
   FailureProcess& failures_;
@@ -237,7 +291,7 @@ class JobRun {
   std::int64_t iteration_ = 0;  // completed iterations of surviving progress
   Nanos partial_ns_ = 0;        // productive time into the current iteration
   std::optional<FailureEvent> next_failure_;
-  std::optional<Background> background_;
+  std::optional<InFlight> in_flight_;
   Catalog catalog_;
   JobResult result_;
 };

@@ -36,7 +36,8 @@ const Plan* DenseCheckpointPolicy::checkpoint_plan(std::int64_t iteration) {
   return &checkpoint_;
 }
 
-RecoveryPlan DenseCheckpointPolicy::plan_recovery(const FailureEvent&, const Catalog& catalog) {
+RecoveryPlan DenseCheckpointPolicy::plan_recovery(const FailureEvent&, const Catalog& catalog,
+                                                  std::int64_t) {
   RecoveryPlan r;
   r.restore_iteration = catalog.newest_complete(tier_).value_or(0);
   r.load = &load_;

@@ -13,7 +13,8 @@ class DenseCheckpointPolicy : public Policy {
  public:
   const Plan* checkpoint_plan(std::int64_t iteration) override;
   Tier durable_tier() const override { return tier_; }
-  RecoveryPlan plan_recovery(const FailureEvent& failure, const Catalog& catalog) override;
+  RecoveryPlan plan_recovery(const FailureEvent& failure, const Catalog& catalog,
+                             std::int64_t iteration) override;
   Bytes checkpoint_bytes() const override { return bytes_; }
   std::int64_t interval_iterations() const override { return interval_.iterations; }
   std::map<std::string, std::string> sources() const override;

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cluster/cluster_spec.hpp"
 #include "cluster/hardware_profile.hpp"
@@ -36,9 +38,15 @@ struct PolicyContext {
 };
 
 struct RecoveryPlan {
-  std::int64_t restore_iteration = 0;  // every rank rolls back to this version
-  const Plan* load = nullptr;          // how the state is loaded (blocking)
+  // Every rank that rolls back returns to this version. With `localized`, the job's progress
+  // is not rolled back at all: the failed ranks restore `restore_iteration` and recompute up to
+  // the failure point from logs while the others pause; that time is `replay`.
+  std::int64_t restore_iteration = 0;
+  const Plan* load = nullptr;  // how the state is loaded (blocking); nullptr: nothing to load
   Tier source = Tier::kStorage;
+  bool localized = false;
+  Seconds replay;  // charged to `replay` after the load (log replay, sparse-to-dense conversion)
+  std::string detail;  // one line for the timeline ("2 of 16 experts from version 400", ...)
 };
 
 class Policy {
@@ -48,13 +56,29 @@ class Policy {
   // The policy's kind, e.g. "sync_full".
   virtual std::string kind() const = 0;
   // The checkpoint to start now that `iteration` iterations are complete, or nullptr. The
-  // plan's blocking ops stall training; its other ops run beside training. The version counts
-  // (Catalog::complete on durable_tier()) only when every op has finished.
+  // plan's blocking ops stall training; its other ops run beside training. Each op that writes
+  // a tier (snapshot -> host, replicate -> peer host, persist -> disk/storage) makes the version
+  // complete on that tier when it ends (Catalog::complete, then on_tier_complete); a failure
+  // before then aborts it, and the previous version stays in force.
   virtual const Plan* checkpoint_plan(std::int64_t iteration) = 0;
+  // The tier on which a version counts as checkpointed (it is not written again after a
+  // rollback to it); version 0, the initial state, is complete there and on storage.
   virtual Tier durable_tier() const = 0;
-  // Recovery after `failure`. REQUIRES: the returned iteration is complete in `catalog`
-  // (never a partially written version).
-  virtual RecoveryPlan plan_recovery(const FailureEvent& failure, const Catalog& catalog) = 0;
+  // Recovery after `failure`, which struck when `iteration` iterations were complete.
+  // REQUIRES: the returned version is complete in `catalog` on `source` (never a partially
+  // written version), and not after `iteration`.
+  virtual RecoveryPlan plan_recovery(const FailureEvent& failure, const Catalog& catalog,
+                                     std::int64_t iteration) = 0;
+  // A version finished on a tier (for policies that track what each version holds).
+  virtual void on_tier_complete(std::int64_t /*version*/, Tier /*tier*/) {}
+  // The share of token-to-expert assignments whose updates were lost to recoveries so far
+  // (MoC-System's PLT); 0 for policies that restore every update.
+  virtual double lost_tokens_fraction() const { return 0; }
+
+  // Representative plans for `ckptlab run --explain`: (what, plan) pairs. The default lists the
+  // checkpoint plan at the first interval and the recovery from the newest checkpoint after a
+  // failure of node 0.
+  virtual std::vector<std::pair<std::string, const Plan*>> explain_plans();
 
   // Size of one checkpoint (all ranks together).
   virtual Bytes checkpoint_bytes() const = 0;

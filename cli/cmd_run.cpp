@@ -8,6 +8,7 @@
 #include <map>
 
 #include "commands.hpp"
+#include "explain.hpp"
 #include "exec/analytic_executor.hpp"
 #include "progress.hpp"
 #include "results_writer.hpp"
@@ -34,7 +35,9 @@ int run_command(const std::vector<std::string>& args) {
       "override a scenario key, e.g. --set failures.mtbf_node=100d (repeatable)")(
       "backend", po::value(&backend), "analytic (the sim backend arrives with the SimGrid "
                                       "executor)")(
-      "no-write", "print the table only; write no results");
+      "no-write", "print the table only; write no results")(
+      "explain", "print each policy's checkpoint and recovery plans (ops, tiers, bytes, times) "
+                 "and exit without running");
   po::options_description hidden;
   std::string scenario_path;
   hidden.add_options()("scenario", po::value(&scenario_path));
@@ -57,11 +60,15 @@ int run_command(const std::vector<std::string>& args) {
   if (!backend.empty()) overrides.push_back("backend=" + backend);
 
   const Scenario scenario = load_scenario(scenario_path, overrides);
-  const bool write = !vm.count("no-write");
+  const bool write = !vm.count("no-write") && !vm.count("explain");
   if (out.empty()) out = "results/" + scenario.name;
   if (write) check_results_directory(out, vm.count("force") > 0);
 
   AnalyticExecutor executor(scenario.cluster, scenario.hardware);
+  if (vm.count("explain")) {
+    std::fputs(explain_policies(scenario, executor).c_str(), stdout);
+    return 0;
+  }
   ProgressReporter progress;
   const RunOutcome outcome = run_scenario(
       scenario, executor, [&](const std::string& label, double f) { progress.update(label, f); });

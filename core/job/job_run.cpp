@@ -68,8 +68,10 @@ class JobRun {
 
   Nanos failure_time() const { return next_failure_ ? next_failure_->time : kNever; }
 
-  void record(std::string event, std::string detail = "") {
-    if (result_.timeline.size() >= settings_.timeline_limit) {
+  // Failures, aborts and recoveries are always recorded; routine checkpoint events only up to
+  // the timeline limit (a policy that checkpoints every iteration would otherwise flood it).
+  void record(std::string event, std::string detail = "", bool routine = false) {
+    if (routine && result_.timeline.size() >= settings_.timeline_limit) {
       result_.timeline_truncated = true;
       return;
     }
@@ -102,7 +104,7 @@ class JobRun {
     }
     if (writes.empty() && in_flight_->end <= now_) {
       ++result_.checkpoints_completed;
-      record("checkpoint_done", fmt::format("version {}", in_flight_->version));
+      record("checkpoint_done", fmt::format("version {}", in_flight_->version), true);
       in_flight_.reset();
     }
   }
@@ -177,8 +179,9 @@ class JobRun {
     std::vector<PendingWrite> writes;
     for (size_t i = 0; i < plan.ops.size(); ++i) {
       const Op& op = plan.ops[i];
-      if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate &&
-          op.kind != OpKind::kPersist) {
+      if ((op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate &&
+           op.kind != OpKind::kPersist) ||
+          !op.completes_version) {
         continue;
       }
       const Nanos end = start + to_nanos(timing.op_end[i]);
@@ -205,7 +208,7 @@ class JobRun {
     for (const PendingWrite& w : in_flight_->writes) catalog_.begin(iteration_, w.tier);
     ++result_.checkpoints_started;
     record("checkpoint_start",
-           fmt::format("{} ops, {}", plan.ops.size(), format_size(plan.total_bytes())));
+           fmt::format("{} ops, {}", plan.ops.size(), format_size(plan.total_bytes())), true);
     const Outcome blocked = spend(to_nanos(timing.blocking), TimeCategory::kCheckpointStall);
     if (blocked == Outcome::kFailure) {
       handle_failure();
@@ -246,6 +249,7 @@ class JobRun {
                             lost_iterations * iteration_ns_ + partial_ns_);
         result_.rolled_back_iterations += lost_iterations;
         iteration_ = recovery.restore_iteration;
+        catalog_.discard_after(iteration_);
       }
       partial_ns_ = 0;
       record("failure", fmt::format("{} on {} node(s), first {}; restore version {} from {}{}{}",
@@ -272,6 +276,7 @@ class JobRun {
       }
       if (outcome == Outcome::kFailure) continue;  // a failure during recovery: start again
       if (outcome == Outcome::kDone) {
+        policy_.on_recovered();
         ++result_.recoveries_completed;
         record("recovery_done", fmt::format("resumed at version {}", iteration_));
       }

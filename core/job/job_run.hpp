@@ -33,7 +33,8 @@ struct JobSettings {
   Seconds horizon;
   double background_slowdown = 0;
   Seconds process_restart;           // added to the spare swap / reschedule wait
-  size_t timeline_limit = 20000;     // events kept for timeline.csv; counts are never capped
+  size_t timeline_limit = 20000;     // routine checkpoint events kept for timeline.csv (failures
+                                     // and recoveries are always kept); counts are never capped
   // Called now and then with the fraction of the horizon simulated (for progress output).
   std::function<void(double)> progress;
 };

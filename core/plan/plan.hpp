@@ -38,6 +38,10 @@ struct Op {
   // Training waits for this op (checkpoint stall / downtime) or runs beside it.
   bool blocking = true;
   std::string label;
+  // Whether this op's write makes the plan's version complete on its tier when it ends. False
+  // for one step of a checkpoint spread over several plans (a MoEtion window slot): the version
+  // completes with the last step.
+  bool completes_version = true;
 
   Bytes total_bytes() const;
 };

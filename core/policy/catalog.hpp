@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "plan/plan.hpp"
 
@@ -21,13 +22,17 @@ class Catalog {
   void abort_in_flight();
   // Makes `iteration` complete on `tier` without a write (the initial state of a job).
   void seed(std::int64_t iteration, Tier tier);
+  // The job rolled back to `iteration`: versions after it belong to an abandoned history and
+  // are forgotten on every tier.
+  void discard_after(std::int64_t iteration);
 
   std::optional<std::int64_t> newest_complete(Tier tier) const;
   std::optional<std::int64_t> in_flight(Tier tier) const;
 
  private:
   static constexpr size_t kTiers = 5;
-  std::array<std::optional<std::int64_t>, kTiers> complete_{};
+  static constexpr size_t kKeptVersions = 64;  // per tier; older ones are never restored
+  std::array<std::vector<std::int64_t>, kTiers> complete_{};  // ascending
   std::array<std::optional<std::int64_t>, kTiers> in_flight_{};
 };
 

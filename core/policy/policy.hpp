@@ -71,6 +71,9 @@ class Policy {
                                      std::int64_t iteration) = 0;
   // A version finished on a tier (for policies that track what each version holds).
   virtual void on_tier_complete(std::int64_t /*version*/, Tier /*tier*/) {}
+  // The recovery last planned has finished and training resumes. (A failure during a recovery
+  // calls plan_recovery again without this in between.)
+  virtual void on_recovered() {}
   // The share of token-to-expert assignments whose updates were lost to recoveries so far
   // (MoC-System's PLT); 0 for policies that restore every update.
   virtual double lost_tokens_fraction() const { return 0; }

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "policies/async_two_level.hpp"
+#include "policies/in_memory.hpp"
+#include "policies/moetion.hpp"
 #include "policies/sync_full.hpp"
 #include "policy/policy.hpp"
 
@@ -23,6 +25,8 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
   static const std::vector<std::pair<std::string, Factory>> policies = {
       {"sync_full", factory<SyncFullPolicy>()},
       {"async_two_level", factory<AsyncTwoLevelPolicy>()},
+      {"in_memory", factory<InMemoryPolicy>()},
+      {"moetion", factory<MoetionPolicy>()},
   };
   return policies;
 }

@@ -351,7 +351,12 @@ void apply_override(YAML::Node root, const std::string& assignment) {
     const bool last = s + 1 == steps.size();
     YAML::Node next;
     if (steps[s].index >= 0) {
-      if (!cursor.IsSequence() || steps[s].index >= static_cast<long>(cursor.size())) {
+      const long size = cursor.IsSequence() ? static_cast<long>(cursor.size()) : -1;
+      if (last && steps[s].index == size) {  // one past the end appends: policies[3]={...}
+        cursor.push_back(value);
+        return;
+      }
+      if (size < 0 || steps[s].index >= size) {
         fail(fmt::format("no list element [{}] at this point of the key path", steps[s].index));
       }
       if (last) {

@@ -98,7 +98,7 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 
 // Applies a command-line override "key.path[2].leaf=value" to a document. The value is parsed as
 // YAML (so "3", "30m", "[1, 2]" all work). Intermediate mappings are created as needed; a
-// sequence index must exist. Throws InputError naming the override on malformed paths.
+// sequence index must exist, or be one past the end to append ("policies[3]={name: x}"). Throws InputError naming the override on malformed paths.
 void apply_override(YAML::Node root, const std::string& assignment);
 
 }  // namespace ckptlab

@@ -6,17 +6,22 @@
 namespace ckptlab::testing {
 
 PlanTiming FixedTimingExecutor::execute(const Plan& plan) {
-  for (const auto& [prefix, t] : timings_) {
-    if (plan.signature.rfind(prefix, 0) == 0) {
-      PlanTiming timing;
-      timing.op_start.assign(plan.ops.size(), Seconds{0});
-      timing.op_end.assign(plan.ops.size(), Seconds{t.first + t.second});
-      timing.blocking = Seconds{t.first};
-      timing.total = Seconds{t.first + t.second};
-      return timing;
+  // The longest matching prefix wins ("in_memory:peer_load" over "in_memory").
+  const std::pair<const std::string, std::pair<double, double>>* best = nullptr;
+  for (const auto& entry : timings_) {
+    if (plan.signature.rfind(entry.first, 0) == 0 &&
+        (!best || entry.first.size() > best->first.size())) {
+      best = &entry;
     }
   }
-  throw std::logic_error("FixedTimingExecutor: no timing set for plan " + plan.signature);
+  if (!best) throw std::logic_error("FixedTimingExecutor: no timing set for plan " + plan.signature);
+  const auto [blocking, background] = best->second;
+  PlanTiming timing;
+  timing.op_start.assign(plan.ops.size(), Seconds{0});
+  timing.op_end.assign(plan.ops.size(), Seconds{blocking + background});
+  timing.blocking = Seconds{blocking};
+  timing.total = Seconds{blocking + background};
+  return timing;
 }
 
 FailureEvent failure_at(double seconds, double detection_s) {
@@ -28,19 +33,21 @@ FailureEvent failure_at(double seconds, double detection_s) {
   return f;
 }
 
-SmallJob::SmallJob(double iteration_s, double mtbf_s, double restart_s)
+SmallJob::SmallJob(double iteration_s, double mtbf_s, double restart_s, std::int64_t nodes,
+                   const std::string& parallel_yaml, int nodes_per_rack)
     : iteration_time{iteration_s}, job_mtbf_s(mtbf_s), restart{restart_s} {
   setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
   model = load_model(ConfigNode::load_string("gpt-moe-125m-8e", "test"));
-  cluster.nodes = 1;
+  cluster.nodes = nodes;
   cluster.gpus_per_node = 8;
-  parallel = decode_parallel(
-      ConfigNode::load_string("{ep: 8, zero_stage: 1, global_batch_tokens: 1M}", "test"), cluster,
-      model);
+  cluster.nodes_per_rack = nodes_per_rack;
+  parallel = decode_parallel(ConfigNode::load_string(parallel_yaml, "test"), cluster, model);
   hardware = load_hardware(ConfigNode::load_string("h100-ib-ndr", "test"));
   shards = std::make_unique<ShardMap>(model, parallel, cluster);
   executor.set("full_checkpoint", 0, 0);
   executor.set("full_load", 0, 0);
+  executor.set("in_memory", 0, 0);
+  executor.set("moetion", 0, 0);
 }
 
 std::unique_ptr<Policy> SmallJob::policy(const std::string& yaml) {

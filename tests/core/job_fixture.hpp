@@ -19,8 +19,8 @@
 
 namespace ckptlab::testing {
 
-// Times plans by signature prefix: "full_checkpoint" -> (blocking, background), "full_load" ->
-// (blocking, 0). Unknown signatures are a test bug.
+// Times plans by signature prefix (the longest matching prefix wins): "full_checkpoint" ->
+// (blocking, background), "full_load" -> (blocking, 0). Unknown signatures are a test bug.
 class FixedTimingExecutor final : public Executor {
  public:
   void set(const std::string& signature_prefix, double blocking_s, double background_s) {
@@ -49,10 +49,13 @@ class ScriptedFailures final : public FailureProcess {
 
 FailureEvent failure_at(double seconds, double detection_s = 0);
 
-// A one-node GPT-MoE-125M-8E job (DP 8, EP 8) with the shipped H100 profile and the given
-// iteration time; owns everything a PolicyContext refers to.
+// A GPT-MoE-125M-8E job (default: one node, DP 8, EP 8) with the shipped H100 profile and the
+// given iteration time; owns everything a PolicyContext refers to.
 struct SmallJob {
-  explicit SmallJob(double iteration_s, double job_mtbf_s = 1e18, double restart_s = 0);
+  explicit SmallJob(double iteration_s, double job_mtbf_s = 1e18, double restart_s = 0,
+                    std::int64_t nodes = 1,
+                    const std::string& parallel_yaml = "{ep: 8, zero_stage: 1, global_batch_tokens: 1M}",
+                    int nodes_per_rack = 32);
   std::unique_ptr<Policy> policy(const std::string& yaml);
 
   ModelSpec model;

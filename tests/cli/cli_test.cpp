@@ -316,7 +316,7 @@ TEST_F(CliTest, ModelsListListsTheWholeCatalog) {
   const Result r = ckptlab("models list");
   ASSERT_EQ(r.status, 0) << r.err;
   const std::vector<std::string> models = {
-      "deepseek-v3",      "gpt-moe-125m-8e", "gpt-moe-350m-16e", "gpt-moe-350m-32e",
+      "deepseek-moe-16b", "deepseek-v3",     "gpt-moe-125m-8e", "gpt-moe-350m-16e", "gpt-moe-350m-32e",
       "gpt-moe-350m-64e", "gpt-moe-350m-8e", "llama-3-70b",      "mixtral-8x22b",
       "mixtral-8x7b",     "olmoe-1b-7b",     "qwen1.5-moe-a2.7b"};
   for (const std::string& m : models) {

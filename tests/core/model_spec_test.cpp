@@ -53,7 +53,7 @@ constexpr Published kPublished[] = {
     {"mixtral-8x7b", 46.7e9, 12.9e9}, {"mixtral-8x22b", 141e9, 39e9},
     {"deepseek-v3", 671e9, 37e9},     {"qwen1.5-moe-a2.7b", 14.3e9, 2.7e9},
     {"olmoe-1b-7b", 6.9e9, 1.3e9},    {"llama-3-70b", 70.6e9, 70.6e9},
-    {"gpt-moe-125m-8e", 323e6, 0},
+    {"gpt-moe-125m-8e", 323e6, 0},    {"deepseek-moe-16b", 16.4e9, 2.8e9},
 };
 
 double relative_error(std::int64_t computed, double published) {

@@ -33,13 +33,21 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
       iteration_time_(ctx.iteration_time) {
   node.expect_keys({"name", "label", "replicas", "upstream_logging", "persist_interval"});
   replicas_ = static_cast<int>(node.int_or("replicas", 1));
-  if (replicas_ < 0 || (replicas_ > 0 && replicas_ >= parallel_.dp)) {
-    node["replicas"].fail(fmt::format("replicas must be between 0 and dp - 1 = {}",
-                                      parallel_.dp - 1));
+  if (replicas_ < 0 || (replicas_ > 0 && replicas_ >= cluster_.nodes)) {
+    node["replicas"].fail(fmt::format("replicas must be between 0 and nodes - 1 = {}",
+                                      cluster_.nodes - 1));
   }
   logging_ = node.bool_or("upstream_logging", true);
 
-  const Bytes budget{static_cast<std::int64_t>(ctx.iteration_time.value * ctx.hardware.pcie_d2h.value)};
+  // A slot must fit one iteration both on PCIe (the paper's rule) and on the NICs that carry
+  // its replicas to other nodes (a node's NIC bandwidth shared by its GPUs and copies).
+  const double pcie = ctx.iteration_time.value * ctx.hardware.pcie_d2h.value;
+  const double network = replicas_ == 0
+                             ? pcie
+                             : ctx.iteration_time.value * ctx.hardware.node_network().value /
+                                   (ctx.cluster.gpus_per_node * replicas_);
+  const Bytes budget{static_cast<std::int64_t>(std::min(pcie, network))};
+  budget_is_network_ = network < pcie;
   window_ = moetion_window(ctx.model, ctx.shards, budget, {});
   const auto W = static_cast<size_t>(window_.w_sparse);
 
@@ -115,23 +123,16 @@ const Plan* MoetionPolicy::checkpoint_plan(std::int64_t iteration) {
 }
 
 bool MoetionPolicy::window_survives(const std::vector<std::int64_t>& failed) const {
-  if (replicas_ == 0) return false;
-  const auto down = [&](std::int64_t node) { return std::binary_search(failed.begin(), failed.end(), node); };
-  const std::int64_t dp = parallel_.dp, tp = parallel_.tp;
-  // DP indices per node: a peer that many indices away sits on another node.
-  const std::int64_t peer_stride = std::max<std::int64_t>(1, cluster_.gpus_per_node / tp);
+  if (replicas_ == 0 || cluster_.nodes < 2) return false;
+  // Copies of node n's windows live on nodes n+1, ..., n+replicas (mod N): a node failure takes
+  // down every copy held on that node, so peers on the same node would not count.
   for (std::int64_t n : failed) {
-    for (std::int64_t r = n * cluster_.gpus_per_node; r < (n + 1) * cluster_.gpus_per_node; ++r) {
-      const RankShard& rank = shards_.rank(r);
-      bool copy_alive = false;
-      for (int k = 1; k <= replicas_ && !copy_alive; ++k) {
-        // The k-th copy lives on the DP peer k nodes away (same stage and TP slice).
-        const std::int64_t d = (rank.dp_index + k * peer_stride) % dp;
-        const std::int64_t peer = rank.stage * dp * tp + d * tp + rank.tp_index;
-        copy_alive = !down(shards_.rank(peer).node);
-      }
-      if (!copy_alive) return false;
+    bool copy_alive = false;
+    for (int k = 1; k <= replicas_ && !copy_alive; ++k) {
+      const std::int64_t holder = (n + k) % cluster_.nodes;
+      copy_alive = holder != n && !std::binary_search(failed.begin(), failed.end(), holder);
     }
+    if (!copy_alive) return false;
   }
   return true;
 }
@@ -182,30 +183,34 @@ RecoveryPlan MoetionPolicy::plan_recovery(const FailureEvent& failure, const Cat
                                           std::int64_t iteration) {
   const bool during_recovery = recovering_;
   recovering_ = true;
-  const bool localized = logging_ && parallel_.pp >= 2;
+  const bool can_localize = logging_ && parallel_.pp >= 2;
   const auto window = catalog.newest_complete(Tier::kPeerHost);
-  std::string reason;
-  if (during_recovery) reason = "failure during a recovery";
-  else if (!window || *window == 0) reason = "no complete window yet";
-  else if (localized && pipeline_column_down(failure.nodes)) {
-    reason = "a whole pipeline column is down (no neighbour holds its logs)";
-  }
-  else if (!window_survives(failure.nodes)) reason = "every copy of a failed node's window is lost";
 
   RecoveryPlan r;
-  if (!reason.empty()) {
+  // Without a complete window in surviving host memory, only the dense checkpoint on storage is
+  // left.
+  std::string lost;
+  if (!window || *window == 0) lost = "no complete window yet";
+  else if (!window_survives(failure.nodes)) lost = "every copy of a failed node's window is lost";
+  if (!lost.empty()) {
     r.restore_iteration = catalog.newest_complete(Tier::kStorage).value_or(0);
     r.source = Tier::kStorage;
     r.load = &storage_load_;
-    r.detail = "dense reload from storage: " + reason;
+    r.detail = "dense reload from storage: " + lost;
     return r;
   }
   const double W = static_cast<double>(window_.w_sparse);
   const Seconds conversion = iteration_time_ * ((W - 1) * window_.conversion_cost_factor);
-  const std::int64_t catch_up = iteration - *window;
   r.restore_iteration = *window;
   r.source = Tier::kPeerHost;
-  if (localized) {
+  // Localized recovery needs the neighbours' logs and a job that is not already recovering;
+  // otherwise every rank rolls back to the window (a dense restart from host memory).
+  std::string global;
+  if (!can_localize) global = "no pipeline-stage logs";
+  else if (during_recovery) global = "failure during a recovery";
+  else if (pipeline_column_down(failure.nodes)) global = "a whole pipeline column is down";
+  if (global.empty()) {
+    const std::int64_t catch_up = iteration - *window;
     r.localized = true;
     r.load = &localized_load(failure.nodes);
     r.replay = conversion + iteration_time_ * static_cast<double>(catch_up);
@@ -214,8 +219,8 @@ RecoveryPlan MoetionPolicy::plan_recovery(const FailureEvent& failure, const Cat
   } else {
     r.load = &window_load_;
     r.replay = conversion;
-    r.detail = fmt::format("global rollback: sparse-to-dense over {} iterations",
-                           window_.w_sparse - 1);
+    r.detail = fmt::format("global rollback to the window ({}): sparse-to-dense over {} iterations",
+                           global, window_.w_sparse - 1);
   }
   return r;
 }
@@ -233,17 +238,19 @@ std::vector<std::pair<std::string, const Plan*>> MoetionPolicy::explain_plans() 
 }
 
 std::string MoetionPolicy::describe() const {
-  return fmt::format("sparse window of {} iterations ({} operators per rank{}), {} replica(s), "
-                     "upstream logs {} per node, dense persist every {} iterations",
+  return fmt::format("sparse window of {} iterations ({} operators per rank, sized by {}{}), "
+                     "{} replica(s), upstream logs {} per node, dense persist every {} iterations",
                      window_.w_sparse, window_.operators,
+                     budget_is_network_ ? "the NICs carrying replicas" : "PCIe",
                      window_.keeps_up ? "" : "; the snapshot cannot keep up with training",
                      replicas_, format_size(log_per_node_), persist_every_);
 }
 
 std::map<std::string, std::string> MoetionPolicy::sources() const {
   return {
-      {"w_sparse", "MoEtion rule: largest chunk n with state(A_max) + weights(rest) <= t_iter * "
-                   "pcie_d2h (hardware profile), W = ceil(ops / n), max over ranks"},
+      {"w_sparse", "MoEtion rule: largest chunk n with state(A_max) + weights(rest) <= budget, "
+                   "W = ceil(ops / n), max over ranks; budget = t_iter * min(pcie_d2h, node "
+                   "network / (GPUs per node * replicas)) (hardware profile)"},
       {"recovery", "sparse-to-dense: (W-1) iterations at 1 - frozen/3 of the cost, then catch-up "
                    "iterations from upstream logs (MoEtion, arXiv 2412.15411)"},
       {"upstream_logs", "tokens per DP replica x hidden x 2 B per direction / tp, kept 2 W iterations"},

@@ -3,22 +3,27 @@
 //
 // Sparse checkpointing: every iteration snapshots one slot of a window of W_sparse iterations
 // (moetion_window.hpp): the slot's active operators' fp32 master weights and Adam moments, and
-// the bf16 weights of operators not yet captured in the window; the slot is replicated to
-// `replicas` data-parallel peers. A window is a complete (sparse) checkpoint once its last slot
+// the bf16 weights of operators not yet captured in the window; the slot is replicated to the
+// host memory of `replicas` other nodes. A window is a complete (sparse) checkpoint once its last slot
 // is replicated. Upstream logging: each pipeline stage keeps the activations it sends forward
 // and the gradients it sends backward in host memory for 2 W_sparse iterations.
 // Recovery (sparse-to-dense conversion): the failed stage's data-parallel replica loads the last
 // complete window and replays its W_sparse - 1 iterations (frozen operators skip weight
 // gradients and optimizer steps: 2/3 of the cost), then catches up the c iterations done since,
 // fed by its neighbours' logs, while every other rank pauses (localized recovery: no global
-// rollback, no lost tokens). Full dense reload from storage when: no window has completed yet,
-// a failure strikes during a recovery, every copy of a failed node's window is lost, or a whole
-// pipeline column (every stage of one data-parallel replica) is down.
+// rollback, no lost tokens). Every rank rolls back to the window instead (global rollback,
+// conversion from host memory, the iterations since are lost work) when there are no
+// pipeline-stage logs (pp = 1), a failure strikes during a recovery, or a whole pipeline column
+// (every stage of one data-parallel replica) is down. Full dense reload from storage when no
+// window has completed yet or every copy of a failed node's window is lost.
 //
-// Parameters: replicas (DP peers on other nodes holding each window, default 1), upstream_logging (default
+// Parameters: replicas (other nodes holding a copy of each window, default 1), upstream_logging (default
 // true; needs pp >= 2, else recovery rolls every rank back to the window), persist_interval
 // (dense persist to storage in the background, default 3h).
-// Choices where the papers leave room: the window is built from the ShardMap's bytes (ZeRO
+// Choices where the papers leave room: copies go to the next `replicas` nodes (MoEvement
+// replicates to data-parallel peers; with Megatron/DeepSpeed rank order a stage's DP peers share
+// a node, and a copy on the failed node survives nothing); the window is built from the
+// ShardMap's bytes (ZeRO
 // shards included); catch-up iterations from logs cost a full iteration each (no pipeline
 // bubble saved); the dense persist snapshots the full state GPU -> host -> storage beside
 // training; expert order is by index (uniform routing) unless an order is given.
@@ -73,6 +78,7 @@ class MoetionPolicy final : public Policy {
   Plan storage_load_;
   std::map<size_t, Plan> localized_loads_;
   bool recovering_ = false;
+  bool budget_is_network_ = false;  // the NICs, not PCIe, bound the slot size
 };
 
 }  // namespace ckptlab

@@ -115,7 +115,7 @@ TEST(Moetion, WithoutPipelineStagesEveryRankRollsBackToTheWindow) {
   EXPECT_EQ(r.ledger.total(), r.wall);
 }
 
-TEST(Moetion, FallsBackToADenseReloadBeforeTheFirstWindowAndDuringARecovery) {
+TEST(Moetion, ReloadsFromStorageBeforeTheFirstWindowAndRollsBackGloballyDuringARecovery) {
   SmallJob job(1.0, 1e18, 0, kNodes, kPipeline);
   job.executor.set("moetion", 0, 0.5);
   job.executor.set("moetion:localized_load", 3.0, 0);
@@ -131,6 +131,7 @@ TEST(Moetion, FallsBackToADenseReloadBeforeTheFirstWindowAndDuringARecovery) {
   ASSERT_EQ(details.size(), 3u);
   EXPECT_NE(details[0].find("no complete window yet"), std::string::npos) << details[0];
   EXPECT_NE(details[1].find("localized"), std::string::npos) << details[1];
+  EXPECT_NE(details[2].find("global rollback"), std::string::npos) << details[2];
   EXPECT_NE(details[2].find("failure during a recovery"), std::string::npos) << details[2];
   EXPECT_EQ(r.ledger.total(), r.wall);
 }

@@ -6,10 +6,15 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <stdexcept>
 
 #include "commands.hpp"
 #include "explain.hpp"
 #include "exec/analytic_executor.hpp"
+#ifdef CKPTLAB_HAVE_SIM
+#include "sim/simgrid_executor.hpp"
+#endif
 #include "progress.hpp"
 #include "results_writer.hpp"
 #include "run/run_scenario.hpp"
@@ -21,20 +26,62 @@ namespace po = boost::program_options;
 
 namespace ckptlab {
 
+namespace {
+// The scenario's backend: analytic, or SimGrid when this program was built with it.
+std::unique_ptr<Executor> make_executor(const Scenario& scenario) {
+  if (scenario.backend == "sim") {
+#ifdef CKPTLAB_HAVE_SIM
+    return std::make_unique<sim::SimGridExecutor>(scenario.cluster, scenario.hardware);
+#else
+    throw std::invalid_argument(
+        "backend sim: this ckptlab was built without SimGrid (-DCKPTLAB_WITH_SIM=OFF or no "
+        "libsimgrid-dev); use --backend analytic");
+#endif
+  }
+  return std::make_unique<AnalyticExecutor>(scenario.cluster, scenario.hardware);
+}
+
+// "0.5%" or "0.005": an absolute ETTR half-width.
+double parse_precision(const std::string& text) {
+  const bool percent = !text.empty() && text.back() == '%';
+  const std::string number = text.substr(0, text.size() - (percent ? 1 : 0));
+  double v = 0;
+  size_t used = 0;
+  try {
+    v = std::stod(number, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != number.size()) {
+    throw std::invalid_argument("--precision expects a half-width such as 0.5% or 0.005, got \"" +
+                                text + "\"");
+  }
+  if (percent) v /= 100;
+  if (!(v > 0 && v < 1)) throw std::invalid_argument("--precision must be between 0 and 100%");
+  return v;
+}
+}  // namespace
+
 int run_command(const std::vector<std::string>& args) {
   po::options_description options("ckptlab run <scenario.yaml> [options]");
   std::string out;
   std::vector<std::string> overrides;
   std::int64_t seed = -1;
   std::string backend;
+  std::size_t replications = 0;
+  std::string precision;
   options.add_options()("help,h", "this help")(
       "out,o", po::value(&out), "results directory (default results/<scenario name>)")(
       "force,f", "replace an existing results directory")(
       "seed", po::value(&seed), "random seed (overrides the scenario's seed)")(
       "set", po::value(&overrides)->composing(),
       "override a scenario key, e.g. --set failures.mtbf_node=100d (repeatable)")(
-      "backend", po::value(&backend), "analytic (the sim backend arrives with the SimGrid "
-                                      "executor)")(
+      "backend", po::value(&backend), "analytic | sim (overrides the scenario's backend)")(
+      "replications,r", po::value(&replications),
+      "independent runs pooled with 95% confidence intervals (overrides the scenario's "
+      "`replications`)")(
+      "precision", po::value(&precision),
+      "add replications until every ETTR half-width is below this, e.g. 0.5% (cap 64)")(
       "no-write", "print the table only; write no results")(
       "explain", "print each policy's checkpoint and recovery plans (ops, tiers, bytes, times) "
                  "and exit without running");
@@ -64,14 +111,19 @@ int run_command(const std::vector<std::string>& args) {
   if (out.empty()) out = "results/" + scenario.name;
   if (write) check_results_directory(out, vm.count("force") > 0);
 
-  AnalyticExecutor executor(scenario.cluster, scenario.hardware);
+  const std::unique_ptr<Executor> executor_owner = make_executor(scenario);
+  Executor& executor = *executor_owner;
   if (vm.count("explain")) {
     std::fputs(explain_policies(scenario, executor).c_str(), stdout);
     return 0;
   }
   ProgressReporter progress;
-  const RunOutcome outcome = run_scenario(
-      scenario, executor, [&](const std::string& label, double f) { progress.update(label, f); });
+  RunOptions run_options;
+  run_options.replications = vm.count("replications") ? replications : scenario.replications;
+  if (run_options.replications < 1) throw std::invalid_argument("--replications must be >= 1");
+  if (!precision.empty()) run_options.precision = parse_precision(precision);
+  run_options.progress = [&](const std::string& label, double f) { progress.update(label, f); };
+  const RunOutcome outcome = run_scenario(scenario, executor, run_options);
   progress.finish();
 
   const auto summary = make_summary(scenario, outcome, CKPTLAB_VERSION);

@@ -14,8 +14,9 @@ ProgressReporter::~ProgressReporter() { finish(); }
 void ProgressReporter::update(const std::string& label, double fraction) {
   const auto now = std::chrono::steady_clock::now();
   if (now - start_ < std::chrono::seconds(1)) return;
+  // A terminal gets a live line; a log gets a line every 10 s at most.
   const bool new_label = label != last_label_;
-  if (!new_label && now - last_ < std::chrono::milliseconds(tty_ ? 250 : 10000)) return;
+  if (now - last_ < std::chrono::milliseconds(tty_ ? (new_label ? 0 : 250) : 10000)) return;
   last_ = now;
   last_label_ = label;
   const double elapsed = std::chrono::duration<double>(now - start_).count();

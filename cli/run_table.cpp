@@ -14,7 +14,7 @@ std::string hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
 }  // namespace
 
 std::string format_run_table(const nlohmann::ordered_json& summary) {
-  const std::vector<std::string> header = {"policy",  "ETTR",     "ckpt stall", "slowdown",
+  const std::vector<std::string> header = {"policy", "ETTR (95% CI)", "vs best", "ckpt stall", "slowdown",
                                            "lost work", "restart+load", "failures", "ckpt size",
                                            "interval"};
   std::vector<std::vector<std::string>> rows;
@@ -22,7 +22,18 @@ std::string format_run_table(const nlohmann::ordered_json& summary) {
     const auto& t = p["time_s"];
     const double down = t["detection"].get<double>() + t["restart"].get<double>() +
                         t["state_load"].get<double>();
-    rows.push_back({p["policy"].get<std::string>(), fmt::format("{:.4f}", p["ettr"].get<double>()),
+    const auto& hw = p["ci95"]["ettr"];
+    const std::string ettr = hw.is_null() ? fmt::format("{:.4f}", p["ettr"].get<double>())
+                                          : fmt::format("{:.4f} ± {:.4f}", p["ettr"].get<double>(),
+                                                        hw.get<double>());
+    const auto& vs = p["vs_best"];
+    const std::string paired =
+        vs["policy"] == p["policy"] ? std::string("best")
+        : vs["half_width"].is_null()
+            ? fmt::format("{:+.4f}", vs["ettr_difference"].get<double>())
+            : fmt::format("{:+.4f} ± {:.4f}", vs["ettr_difference"].get<double>(),
+                          vs["half_width"].get<double>());
+    rows.push_back({p["policy"].get<std::string>(), ettr, paired,
                     hours(t["checkpoint_stall"].get<double>()), hours(t["slowdown"].get<double>()),
                     hours(t["lost_work"].get<double>()), hours(down),
                     fmt::format("{}", p["failures"].get<std::int64_t>()),
@@ -49,9 +60,11 @@ std::string format_run_table(const nlohmann::ordered_json& summary) {
                      cl["nodes"].get<std::int64_t>(), cl["gpus"].get<std::int64_t>(),
                      format_duration(Seconds{summary["horizon_s"].get<double>()}),
                      summary["failure_model"].get<std::string>());
-  out += fmt::format("iteration time {:.3f} s, backend {}, seed {}\n\n",
+  out += fmt::format("iteration time {:.3f} s, backend {}, seed {}, {} replication(s); times "
+                     "are totals over the replications\n\n",
                      summary["iteration_time_s"].get<double>(),
-                     summary["backend"].get<std::string>(), summary["seed"].get<std::uint64_t>());
+                     summary["backend"].get<std::string>(), summary["seed"].get<std::uint64_t>(),
+                     summary["replications"].get<std::size_t>());
   line(header);
   for (const auto& r : rows) line(r);
   return out;

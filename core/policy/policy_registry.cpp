@@ -7,6 +7,7 @@
 
 #include "policies/async_two_level.hpp"
 #include "policies/in_memory.hpp"
+#include "policies/moc_pec.hpp"
 #include "policies/moetion.hpp"
 #include "policies/sync_full.hpp"
 #include "policy/policy.hpp"
@@ -27,6 +28,7 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"async_two_level", factory<AsyncTwoLevelPolicy>()},
       {"in_memory", factory<InMemoryPolicy>()},
       {"moetion", factory<MoetionPolicy>()},
+      {"moc_pec", factory<MocPecPolicy>()},
   };
   return policies;
 }

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <vector>
+
+#include "run/replication_stats.hpp"
 
 namespace ckptlab {
 
@@ -13,6 +16,42 @@ double seconds(Nanos ns) { return static_cast<double>(ns) / 1e9; }
 // JSON has no infinity: a job without failures has no MTBF, written as null.
 nlohmann::ordered_json finite_or_null(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+std::vector<double> per_replication(const PolicyOutcome& p, TimeCategory c) {
+  std::vector<double> v;
+  for (const JobResult& r : p.replications) v.push_back(static_cast<double>(r.ledger.of(c)));
+  return v;
+}
+
+std::vector<double> walls(const PolicyOutcome& p) {
+  std::vector<double> v;
+  for (const JobResult& r : p.replications) v.push_back(static_cast<double>(r.wall));
+  return v;
+}
+
+std::vector<double> ettrs(const PolicyOutcome& p) {
+  std::vector<double> v;
+  for (const JobResult& r : p.replications) {
+    v.push_back(static_cast<double>(r.ledger.of(TimeCategory::kProductive)) /
+                static_cast<double>(r.wall));
+  }
+  return v;
+}
+
+// 95% half-widths of the pooled ETTR and of each category's share of wall time (null with a
+// single replication: one sample has no interval).
+nlohmann::ordered_json confidence_intervals(const PolicyOutcome& p) {
+  nlohmann::ordered_json ci;
+  const auto wall = walls(p);
+  ci["ettr"] = finite_or_null(ratio_estimate(per_replication(p, TimeCategory::kProductive), wall).half_width);
+  nlohmann::ordered_json shares = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < kTimeCategoryCount; ++c) {
+    const auto cat = static_cast<TimeCategory>(c);
+    shares[category_key(cat)] = finite_or_null(ratio_estimate(per_replication(p, cat), wall).half_width);
+  }
+  ci["share_of_wall"] = shares;
+  return ci;
 }
 
 nlohmann::ordered_json policy_summary(const PolicyOutcome& p, const Scenario& s,
@@ -47,9 +86,11 @@ nlohmann::ordered_json policy_summary(const PolicyOutcome& p, const Scenario& s,
       job.failures > 0 ? seconds(downtime) / static_cast<double>(job.failures) : 0.0;
   j["checkpoint_interval_s"] = static_cast<double>(p.interval_iterations) * s.iteration_time.value;
   j["job_mtbf_s"] = finite_or_null(outcome.job_mtbf_s);
-  j["lost_tokens_fraction"] = 0.0;  // dense policies restore every token's update
+  j["lost_tokens_fraction"] = p.lost_tokens_fraction;
   j["iterations"] = job.iterations;
   j["rolled_back_iterations"] = job.rolled_back_iterations;
+  j["replications"] = p.replications.size();
+  j["ci95"] = confidence_intervals(p);
   j["description"] = p.description;
   nlohmann::ordered_json sources = nlohmann::ordered_json::object();
   for (const auto& [k, v] : p.sources) sources[k] = v;
@@ -101,8 +142,22 @@ nlohmann::ordered_json make_summary(const Scenario& s, const RunOutcome& outcome
   nlohmann::ordered_json hw = nlohmann::ordered_json::object();
   for (const auto& [k, v] : s.hardware.sources) hw[k] = v;
   j["hardware_sources"] = hw;
+  j["replications"] = outcome.replications;
+  if (outcome.precision_target > 0) j["precision_target"] = outcome.precision_target;
   j["policies"] = nlohmann::ordered_json::array();
   for (const PolicyOutcome& p : outcome.policies) j["policies"].push_back(policy_summary(p, s, outcome));
+  // Paired difference of each policy's ETTR to the best one: the policies share failure
+  // streams replication by replication, so this interval is much tighter than either ETTR's.
+  size_t best = 0;
+  for (size_t i = 0; i < outcome.policies.size(); ++i) {
+    if (j["policies"][i]["ettr"].get<double>() > j["policies"][best]["ettr"].get<double>()) best = i;
+  }
+  for (size_t i = 0; i < outcome.policies.size(); ++i) {
+    const Estimate d = paired_difference(ettrs(outcome.policies[i]), ettrs(outcome.policies[best]));
+    j["policies"][i]["vs_best"] = {{"policy", outcome.policies[best].label},
+                                   {"ettr_difference", d.value},
+                                   {"half_width", finite_or_null(d.half_width)}};
+  }
   return j;
 }
 

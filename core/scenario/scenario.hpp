@@ -29,6 +29,7 @@ struct Scenario {
   std::string name;
   std::string file;
   std::uint64_t seed = 1;
+  std::size_t replications = 1;  // independent runs pooled with confidence intervals
   std::string backend = "analytic";
   ModelSpec model;
   ClusterSpec cluster;

@@ -108,7 +108,7 @@ TEST_F(ScenarioTest, DefaultScenarioLoadsWithItsDocumentedShape) {
   EXPECT_EQ(s.parallel.ep, 64);
   EXPECT_EQ(s.parallel.dp, 512);
   EXPECT_EQ(s.hardware.name, "h100-ib-ndr");
-  ASSERT_EQ(s.policies.size(), 3u);
+  ASSERT_EQ(s.policies.size(), 6u);
   EXPECT_EQ(s.policies[0].label, "sync_full@30m");
   EXPECT_EQ(s.policies[1].label, "sync_full@daly");
   EXPECT_EQ(s.policies[2].label, "async_two_level");  // no label: the name
@@ -161,9 +161,12 @@ TEST_F(ScenarioTest, DefaultPoliciesBuild) {
   const Scenario s = load_scenario(kDefaultScenario, {});
   AnalyticExecutor executor(s.cluster, s.hardware);
   const auto policies = build_policies(s, executor);
-  ASSERT_EQ(policies.size(), 3u);
+  ASSERT_EQ(policies.size(), 6u);
   EXPECT_EQ(policies[0]->kind(), "sync_full");
   EXPECT_EQ(policies[2]->kind(), "async_two_level");
+  EXPECT_EQ(policies[3]->kind(), "in_memory");
+  EXPECT_EQ(policies[4]->kind(), "moetion");
+  EXPECT_EQ(policies[5]->kind(), "moc_pec");
   EXPECT_EQ(policies[0]->checkpoint_bytes().value, s.model.total_params() * 14);
 }
 

@@ -22,27 +22,18 @@ namespace {
 //  - A striped write is one ptask whose stripes progress together, as a client's write to a
 //    parallel file system completes with its slowest stripe; one solver variable per transfer
 //    instead of one per stripe. The same 10,240-node checkpoint takes 0.4 s.
+//  - A ptask can also "compute" on a host: storage transfers compute one flop per byte on the
+//    node, whose CPU speed is the storage client cap (platform.hpp), which bounds the node's
+//    storage streams together. s4u offers no per-ptask rate bound in 3.32 (Exec::set_bound is
+//    ignored for parallel executions), so the cap has to be a resource.
 // The solver re-solves the whole connected component at every completion, so transfers that
 // finish at distinct times still cost O(transfers^2 * stripes): 10,240 staggered striped writes
 // took 175 s (12 s with one storage server). Callers should group identical transfers.
-struct Stripe {
-  std::size_t from;  // indices into Plan::hosts
-  std::size_t to;
-  double bytes;
-};
-
-// What one actor does, resolved to SimGrid objects before the run so that the actor itself only
-// builds its ptask and waits (it runs on a 16 KiB stack; the matrices live on the heap).
-struct Plan {
-  std::vector<sg4::Host*> hosts;  // hosts[0] is the node the actor runs on
-  std::vector<Stripe> stripes;    // network transfers
-  sg4::Disk* disk = nullptr;      // disk transfers
-  bool disk_write = false;
-  std::uint64_t disk_bytes = 0;
-};
 
 const char* name_of(Endpoint::Kind kind) {
   switch (kind) {
+    case Endpoint::Kind::gpu_memory:
+      return "gpus";
     case Endpoint::Kind::host_memory:
       return "memory";
     case Endpoint::Kind::local_disk:
@@ -60,23 +51,36 @@ std::string describe(const Transfer& t) {
 
 // Splits `bytes` evenly over the storage servers (the first ones take the remainder), as a
 // parallel file system stripes a large file over all its servers.
-Plan striped(sg4::Host* node, std::span<sg4::Host* const> servers, std::uint64_t bytes,
+Flow striped(sg4::Host* node, std::span<sg4::Host* const> servers, std::uint64_t bytes,
              bool to_storage) {
-  Plan plan;
-  plan.hosts.push_back(node);
-  plan.hosts.insert(plan.hosts.end(), servers.begin(), servers.end());
+  Flow flow;
+  flow.hosts.push_back(node);
+  flow.hosts.insert(flow.hosts.end(), servers.begin(), servers.end());
+  if (bytes == 0) return flow;
+  flow.client_flops = static_cast<double>(bytes);
   const std::uint64_t n = servers.size();
   for (std::uint64_t s = 0; s < n; ++s) {
     const std::uint64_t share = bytes / n + (s < bytes % n ? 1 : 0);
     if (share == 0) continue;
     const std::size_t server = 1 + static_cast<std::size_t>(s);
-    plan.stripes.push_back(to_storage ? Stripe{0, server, static_cast<double>(share)}
-                                      : Stripe{server, 0, static_cast<double>(share)});
+    flow.stripes.push_back(to_storage ? Flow::Stripe{0, server, static_cast<double>(share)}
+                                      : Flow::Stripe{server, 0, static_cast<double>(share)});
   }
-  return plan;
+  return flow;
 }
 
-Plan plan_for(const Simulation& sim, const Transfer& t) {
+Flow on_disk(sg4::Host* host, sg4::Disk* disk, bool write, std::uint64_t bytes) {
+  Flow flow;
+  flow.hosts = {host};
+  flow.disk = disk;
+  flow.disk_write = write;
+  flow.disk_bytes = static_cast<double>(bytes);
+  return flow;
+}
+
+}  // namespace
+
+Flow resolve(const Simulation& sim, const Transfer& t) {
   using K = Endpoint::Kind;
   if (t.bytes.value < 0)
     throw std::invalid_argument(
@@ -86,63 +90,66 @@ Plan plan_for(const Simulation& sim, const Transfer& t) {
   const K to = t.to.kind;
   const bool same_node = t.from.node == t.to.node;
   if (from == K::host_memory && to == K::host_memory && !same_node) {
-    Plan plan;
-    plan.hosts = {sim.node_host(t.from.node), sim.node_host(t.to.node)};
-    if (bytes > 0) plan.stripes.push_back({0, 1, static_cast<double>(bytes)});
-    return plan;
+    Flow flow;
+    flow.hosts = {sim.node_host(t.from.node), sim.node_host(t.to.node)};
+    if (bytes > 0) flow.stripes.push_back({0, 1, static_cast<double>(bytes)});
+    return flow;
   }
   if (from == K::host_memory && to == K::shared_storage)
     return striped(sim.node_host(t.from.node), sim.storage_hosts(), bytes, true);
   if (from == K::shared_storage && to == K::host_memory)
     return striped(sim.node_host(t.to.node), sim.storage_hosts(), bytes, false);
-  const bool disk_write = from == K::host_memory && to == K::local_disk;
-  const bool disk_read = from == K::local_disk && to == K::host_memory;
-  if ((disk_write || disk_read) && same_node) {
-    Plan plan;
-    plan.hosts = {sim.node_host(t.from.node)};
-    plan.disk = sim.node_disk(t.from.node);
-    plan.disk_write = disk_write;
-    plan.disk_bytes = bytes;
-    return plan;
+  if (same_node) {
+    const std::int64_t node = t.from.node;
+    // A GPU->host copy reads the PCIe resource; host->GPU writes it (platform.hpp).
+    if (from == K::gpu_memory && to == K::host_memory)
+      return on_disk(sim.node_host(node), sim.node_pcie(node), false, bytes);
+    if (from == K::host_memory && to == K::gpu_memory)
+      return on_disk(sim.node_host(node), sim.node_pcie(node), true, bytes);
+    if (from == K::host_memory && to == K::local_disk)
+      return on_disk(sim.node_host(node), sim.node_disk(node), true, bytes);
+    if (from == K::local_disk && to == K::host_memory)
+      return on_disk(sim.node_host(node), sim.node_disk(node), false, bytes);
   }
   throw std::invalid_argument(fmt::format("transfer {} is not a supported pair", describe(t)));
 }
 
-void execute(const Plan& plan) {
-  if (plan.disk != nullptr) {
-    if (plan.disk_write)
-      plan.disk->write(plan.disk_bytes);
+void run_flow(const Flow& flow) {
+  if (flow.disk != nullptr) {
+    if (flow.disk_bytes <= 0) return;
+    const auto size = static_cast<sg_size_t>(flow.disk_bytes);
+    if (flow.disk_write)
+      flow.disk->write(size);
     else
-      plan.disk->read(plan.disk_bytes);
+      flow.disk->read(size);
     return;
   }
-  if (plan.stripes.empty()) return;  // nothing to move: takes no time
-  const std::size_t n = plan.hosts.size();
+  if (flow.stripes.empty()) return;  // nothing to move: takes no time
+  const std::size_t n = flow.hosts.size();
   std::vector<double> bytes(n * n, 0.0);  // row = sender, column = receiver
-  for (const Stripe& s : plan.stripes) bytes[s.from * n + s.to] = s.bytes;
-  // No computation: zero flops on every host, so only links constrain the ptask.
-  sg4::this_actor::exec_init(plan.hosts, std::vector<double>(n, 0.0), bytes)->wait();
+  for (const Flow::Stripe& s : flow.stripes) bytes[s.from * n + s.to] = s.bytes;
+  std::vector<double> flops(n, 0.0);
+  flops[0] = flow.client_flops;
+  sg4::this_actor::exec_init(flow.hosts, flops, bytes)->wait();
 }
-
-}  // namespace
 
 std::vector<Seconds> simulate_transfer_durations(Simulation& sim,
                                                  const std::vector<Transfer>& transfers) {
   // Resolve and check everything first: an error must not leave half the actors behind to run
   // in the next simulation.
-  std::vector<Plan> plans;
-  plans.reserve(transfers.size());
-  for (const Transfer& t : transfers) plans.push_back(plan_for(sim, t));
+  std::vector<Flow> flows;
+  flows.reserve(transfers.size());
+  for (const Transfer& t : transfers) flows.push_back(resolve(sim, t));
 
   const double start = sim.now().value;
-  std::vector<double> finish(plans.size(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> finish(flows.size(), std::numeric_limits<double>::quiet_NaN());
   // One actor per transfer: SimGrid 3.32 keeps an actor's activities in a list that each
   // completion scans, so one actor waiting on 10,240 ptasks would be quadratic.
-  for (std::size_t i = 0; i < plans.size(); ++i) {
-    const Plan* plan = &plans[i];
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    const Flow* flow = &flows[i];
     double* done = &finish[i];
-    sg4::Actor::create("transfer", plan->hosts.front(), [plan, done] {
-      execute(*plan);
+    sg4::Actor::create("transfer", flow->hosts.front(), [flow, done] {
+      run_flow(*flow);
       *done = sg4::Engine::get_clock();
     });
   }

@@ -3,18 +3,18 @@
 #include <fmt/format.h>
 #include <xbt/log.h>
 
+#include <algorithm>
 #include <cmath>
 #include <simgrid/s4u.hpp>
 #include <stdexcept>
 #include <string>
 
+#include "topology.hpp"
+
 namespace ckptlab::sim {
 namespace sg4 = simgrid::s4u;
 
 namespace {
-
-// Hosts must have a CPU speed, but checkpoint traffic never computes on them: any value works.
-constexpr double kUnusedHostFlops = 1e9;
 
 // Model options; SimGrid reads them when the first zone is created, so they are set before.
 //  - ptask_L07: every network transfer is one parallel task (see flow_timer.cpp for why). Its
@@ -53,34 +53,84 @@ void require_at_least_one(std::int64_t n, const char* field) {
     throw std::invalid_argument(fmt::format("PlatformSpec.{} must be >= 1, got {}", field, n));
 }
 
-std::string describe(const PlatformSpec& s) {
-  return fmt::format("{} nodes x {} NICs of {} B/s, {} storage servers ({} B/s aggregate)", s.nodes,
-                     s.nics_per_node, s.nic_bandwidth.value, s.storage_servers,
-                     s.storage_aggregate.value);
+void require_ratio(double r, const char* field) {
+  if (!std::isfinite(r) || r < 1.0)
+    throw std::invalid_argument(
+        fmt::format("PlatformSpec.fat_tree.{} must be finite and >= 1, got {}", field, r));
+}
+
+void check_node(std::int64_t node, std::int64_t nodes) {
+  if (node < 0 || node >= nodes)
+    throw std::out_of_range(fmt::format("node {} outside [0, {})", node, nodes));
 }
 
 }  // namespace
+
+const char* topology_name(Topology t) { return t == Topology::kStar ? "star" : "fat_tree"; }
+
+BytesPerSecond PlatformSpec::rack_uplink_bandwidth() const {
+  return {node_link_bandwidth().value * nodes_per_rack / fat_tree.oversubscription};
+}
+
+BytesPerSecond PlatformSpec::pod_uplink_bandwidth() const {
+  return {rack_uplink_bandwidth().value * fat_tree.racks_per_pod / fat_tree.pod_oversubscription};
+}
 
 void validate(const PlatformSpec& spec) {
   require_at_least_one(spec.nodes, "nodes");
   require_at_least_one(spec.gpus_per_node, "gpus_per_node");
   require_at_least_one(spec.nics_per_node, "nics_per_node");
   require_at_least_one(spec.storage_servers, "storage_servers");
+  require_at_least_one(spec.nodes_per_rack, "nodes_per_rack");
   require_positive(spec.nic_bandwidth, "nic_bandwidth");
   require_positive(spec.pcie_d2h, "pcie_d2h");
   require_positive(spec.pcie_h2d, "pcie_h2d");
   require_positive(spec.local_disk_write, "local_disk_write");
   require_positive(spec.local_disk_read, "local_disk_read");
-  require_positive(spec.storage_aggregate, "storage_aggregate");
+  require_positive(spec.storage_write, "storage_write");
+  require_positive(spec.storage_read, "storage_read");
+  require_positive(spec.storage_per_client, "storage_per_client");
   if (!std::isfinite(spec.link_latency.value) || spec.link_latency.value < 0.0)
     throw std::invalid_argument(fmt::format(
         "PlatformSpec.link_latency must be finite and >= 0, got {}", spec.link_latency.value));
+  if (spec.topology == Topology::kFatTree) {
+    const FatTreeSpec& f = spec.fat_tree;
+    if (f.levels != 2 && f.levels != 3)
+      throw std::invalid_argument(
+          fmt::format("PlatformSpec.fat_tree.levels must be 2 or 3, got {}", f.levels));
+    require_ratio(f.oversubscription, "oversubscription");
+    require_ratio(f.pod_oversubscription, "pod_oversubscription");
+    require_at_least_one(f.racks_per_pod, "fat_tree.racks_per_pod");
+  }
+}
+
+bool runs_on(const PlatformSpec& built, const PlatformSpec& wanted) {
+  if (built.nodes < wanted.nodes) return false;
+  PlatformSpec same_size = built;
+  same_size.nodes = wanted.nodes;
+  return same_size == wanted;
+}
+
+std::string describe(const PlatformSpec& s) {
+  std::string shape = topology_name(s.topology);
+  if (s.topology == Topology::kFatTree) {
+    shape +=
+        fmt::format(" {} levels, {}:1 at the leaf", s.fat_tree.levels, s.fat_tree.oversubscription);
+    if (s.fat_tree.levels == 3)
+      shape += fmt::format(", {} racks/pod at {}:1", s.fat_tree.racks_per_pod,
+                           s.fat_tree.pod_oversubscription);
+  }
+  return fmt::format(
+      "{} nodes ({}, {}/rack) x {} NICs of {} B/s, {} storage servers ({} B/s write, {} B/s "
+      "read, {} B/s per client)",
+      s.nodes, shape, s.nodes_per_rack, s.nics_per_node, s.nic_bandwidth.value, s.storage_servers,
+      s.storage_write.value, s.storage_read.value, s.storage_per_client.value);
 }
 
 Simulation& Simulation::build(const PlatformSpec& spec) {
   validate(spec);
   if (g_simulation != nullptr) {
-    if (g_simulation->spec_ == spec) return *g_simulation;
+    if (runs_on(g_simulation->spec_, spec)) return *g_simulation;
     throw std::logic_error(
         fmt::format("sim::Simulation: a platform ({}) is already built in this process and SimGrid "
                     "3.32 cannot build a second one ({}); run differing platforms in separate "
@@ -90,8 +140,7 @@ Simulation& Simulation::build(const PlatformSpec& spec) {
   if (sg4::Engine::has_instance())
     throw std::logic_error(
         "sim::Simulation: a SimGrid engine already exists that sim::Simulation did not build (or "
-        "an "
-        "earlier build failed half-way); SimGrid allows one engine per process");
+        "an earlier build failed half-way); SimGrid allows one engine per process");
   g_simulation = new Simulation(spec);
   return *g_simulation;
 }
@@ -109,49 +158,26 @@ Simulation::Simulation(const PlatformSpec& spec) : spec_(spec) {
   // Every set_config otherwise logs an INFO line; warnings and errors still show.
   xbt_log_control_set("xbt_cfg.thresh:warning");
   for (const char* option : kModelOptions) sg4::Engine::set_config(option);
-
-  // The first zone created becomes the platform's root.
-  sg4::NetZone* cluster = sg4::create_star_zone("cluster");
-  const double latency = spec.link_latency.value;
-
-  // Split-duplex: a node receiving a peer's replica while writing its own checkpoint gets the
-  // full link bandwidth each way, as a real NIC does.
-  auto attach = [&](sg4::Host* host, double bandwidth) {
-    sg4::Link* link = cluster->create_split_duplex_link(host->get_name() + "-link", bandwidth)
-                          ->set_latency(latency)
-                          ->seal();
-    cluster->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
-                       {sg4::LinkInRoute(link, sg4::LinkInRoute::Direction::UP)}, true);
-  };
-
-  node_hosts_.reserve(static_cast<std::size_t>(spec.nodes));
-  node_disks_.reserve(static_cast<std::size_t>(spec.nodes));
-  for (std::int64_t i = 0; i < spec.nodes; ++i) {
-    sg4::Host* host = cluster->create_host(fmt::format("node-{}", i), kUnusedHostFlops);
-    attach(host, spec.node_link_bandwidth().value);
-    node_disks_.push_back(
-        host->create_disk("nvme", spec.local_disk_read.value, spec.local_disk_write.value)->seal());
-    node_hosts_.push_back(host->seal());
-  }
-  storage_hosts_.reserve(static_cast<std::size_t>(spec.storage_servers));
-  for (int s = 0; s < spec.storage_servers; ++s) {
-    sg4::Host* host = cluster->create_host(fmt::format("storage-{}", s), kUnusedHostFlops);
-    attach(host, spec.storage_server_bandwidth().value);
-    storage_hosts_.push_back(host->seal());
-  }
-  cluster->seal();
+  BuiltPlatform built = build_platform(spec);
+  node_hosts_ = std::move(built.node_hosts);
+  node_disks_ = std::move(built.node_disks);
+  node_pcies_ = std::move(built.node_pcies);
+  storage_hosts_ = std::move(built.storage_hosts);
 }
 
 sg4::Host* Simulation::node_host(std::int64_t node) const {
-  if (node < 0 || node >= spec_.nodes)
-    throw std::out_of_range(fmt::format("node {} outside [0, {})", node, spec_.nodes));
+  check_node(node, spec_.nodes);
   return node_hosts_[static_cast<std::size_t>(node)];
 }
 
 sg4::Disk* Simulation::node_disk(std::int64_t node) const {
-  if (node < 0 || node >= spec_.nodes)
-    throw std::out_of_range(fmt::format("node {} outside [0, {})", node, spec_.nodes));
+  check_node(node, spec_.nodes);
   return node_disks_[static_cast<std::size_t>(node)];
+}
+
+sg4::Disk* Simulation::node_pcie(std::int64_t node) const {
+  check_node(node, spec_.nodes);
+  return node_pcies_[static_cast<std::size_t>(node)];
 }
 
 Seconds Simulation::now() const { return {sg4::Engine::get_clock()}; }
@@ -160,6 +186,19 @@ void Simulation::run() {
   if (!sg4::Actor::is_maestro())
     throw std::logic_error("sim::Simulation::run() called from inside an actor");
   engine_->run();
+}
+
+void Simulation::set_node_on(std::int64_t node, bool on) {
+  sg4::Host* host = node_host(node);
+  const auto it = std::lower_bound(nodes_off_.begin(), nodes_off_.end(), node);
+  const bool listed = it != nodes_off_.end() && *it == node;
+  if (on) {
+    if (listed) nodes_off_.erase(it);
+    host->turn_on();
+  } else {
+    if (!listed) nodes_off_.insert(it, node);
+    host->turn_off();
+  }
 }
 
 }  // namespace ckptlab::sim

@@ -32,11 +32,11 @@ std::vector<Transfer> nodes_to_storage(std::int64_t first, std::int64_t count, B
   return transfers;
 }
 
-TEST(FlowTimer, OneNodeToStorageRunsAtTheSlowerOfNodeLinkAndAggregate) {
+TEST(FlowTimer, OneNodeToStorageRunsAtTheSlowestOfNodeLinkClientCapAndAggregate) {
   Simulation& sim = test_simulation();
   const PlatformSpec spec = test_platform_spec();
-  const double bottleneck =
-      std::min(spec.node_link_bandwidth().value, spec.storage_aggregate.value);
+  const double bottleneck = std::min(
+      {spec.node_link_bandwidth().value, spec.storage_per_client.value, spec.storage_write.value});
   expect_close(simulate_transfers(sim, nodes_to_storage(42, 1, kTenGB)),
                static_cast<double>(kTenGB.value) / bottleneck + route_latency());
 }
@@ -46,8 +46,8 @@ TEST(FlowTimer, RestoreFromStorageIsAsFastAsPersist) {
   const PlatformSpec spec = test_platform_spec();
   const Seconds t =
       simulate_transfers(sim, {{Endpoint::storage(), Endpoint::memory_of(7), kTenGB}});
-  expect_close(
-      t, static_cast<double>(kTenGB.value) / spec.node_link_bandwidth().value + route_latency());
+  expect_close(t,
+               static_cast<double>(kTenGB.value) / spec.storage_per_client.value + route_latency());
 }
 
 TEST(FlowTimer, ManyWritersShareTheStorageAggregate) {
@@ -58,22 +58,43 @@ TEST(FlowTimer, ManyWritersShareTheStorageAggregate) {
   const std::vector<Seconds> durations =
       simulate_transfer_durations(sim, nodes_to_storage(0, writers, per_node));
   const double expected =
-      static_cast<double>(writers * per_node.value) / spec.storage_aggregate.value +
-      route_latency();
+      static_cast<double>(writers * per_node.value) / spec.storage_write.value + route_latency();
   ASSERT_EQ(durations.size(), static_cast<std::size_t>(writers));
   // Max-min fairness gives every writer the same share, so all finish together.
   for (Seconds d : {durations.front(), durations[writers / 2], durations.back()})
     expect_close(d, expected);
 }
 
-TEST(FlowTimer, FewWritersAreLimitedByTheirOwnLinks) {
+TEST(FlowTimer, FewWritersAreLimitedByTheirClientCap) {
   Simulation& sim = test_simulation();
   const PlatformSpec spec = test_platform_spec();
-  // 2 x 400 GB/s is below the 2 TB/s aggregate: storage is not the bottleneck yet.
-  ASSERT_LT(2 * spec.node_link_bandwidth().value, spec.storage_aggregate.value);
+  // 2 x 40 GB/s is below the 2 TB/s aggregate and the node links: storage is not the
+  // bottleneck yet, each client is.
+  ASSERT_LT(2 * spec.storage_per_client.value, spec.storage_write.value);
+  expect_close(simulate_transfers(sim, nodes_to_storage(100, 2, kTenGB)),
+               static_cast<double>(kTenGB.value) / spec.storage_per_client.value + route_latency());
+}
+
+TEST(FlowTimer, ANodesStorageStreamsShareItsClientCap) {
+  Simulation& sim = test_simulation();
+  const PlatformSpec spec = test_platform_spec();
+  // A write and a read of one node at once: both go through its storage client.
   expect_close(
-      simulate_transfers(sim, nodes_to_storage(100, 2, kTenGB)),
-      static_cast<double>(kTenGB.value) / spec.node_link_bandwidth().value + route_latency());
+      simulate_transfers(sim, {{Endpoint::memory_of(5), Endpoint::storage(), kTenGB},
+                               {Endpoint::storage(), Endpoint::memory_of(5), kTenGB}}),
+      2 * static_cast<double>(kTenGB.value) / spec.storage_per_client.value + route_latency());
+}
+
+TEST(FlowTimer, PcieCopiesRunAtTheNodesGpuRatesBothWaysAtOnce) {
+  Simulation& sim = test_simulation();
+  const PlatformSpec spec = test_platform_spec();
+  const double gpus = spec.gpus_per_node;
+  // kTenGB is the node's volume: gpus_per_node GPUs of kTenGB / gpus each.
+  const std::vector<Seconds> d =
+      simulate_transfer_durations(sim, {{Endpoint::gpus_of(2), Endpoint::memory_of(2), kTenGB},
+                                        {Endpoint::memory_of(2), Endpoint::gpus_of(2), kTenGB}});
+  expect_close(d[0], static_cast<double>(kTenGB.value) / (gpus * spec.pcie_d2h.value));
+  expect_close(d[1], static_cast<double>(kTenGB.value) / (gpus * spec.pcie_h2d.value));
 }
 
 TEST(FlowTimer, LocalDiskWritesAndReadsAtItsBandwidths) {

@@ -29,16 +29,26 @@ TEST(Platform, BuildsOneHostPerNodePlusStorageServers) {
   EXPECT_THROW(sim.node_disk(-1), std::out_of_range);
 }
 
-TEST(Platform, EveryNodeHasOneLocalDiskWithItsBandwidths) {
+TEST(Platform, EveryNodeHasALocalDiskAndItsGpusPcie) {
   Simulation& sim = test_simulation();
   const PlatformSpec spec = test_platform_spec();
   for (std::int64_t node : {std::int64_t{0}, std::int64_t{5'000}, spec.nodes - 1}) {
     const std::vector<sg4::Disk*> disks = sim.node_host(node)->get_disks();
-    ASSERT_EQ(disks.size(), 1u);
+    ASSERT_EQ(disks.size(), 2u);
     EXPECT_EQ(disks[0], sim.node_disk(node));
+    EXPECT_EQ(disks[1], sim.node_pcie(node));
     EXPECT_DOUBLE_EQ(disks[0]->get_write_bandwidth(), spec.local_disk_write.value);
     EXPECT_DOUBLE_EQ(disks[0]->get_read_bandwidth(), spec.local_disk_read.value);
+    // GPU -> host reads the PCIe resource, host -> GPU writes it; all GPUs of the node together.
+    EXPECT_DOUBLE_EQ(disks[1]->get_read_bandwidth(), spec.gpus_per_node * spec.pcie_d2h.value);
+    EXPECT_DOUBLE_EQ(disks[1]->get_write_bandwidth(), spec.gpus_per_node * spec.pcie_h2d.value);
   }
+}
+
+TEST(Platform, ANodesCpuIsItsStorageClientCap) {
+  Simulation& sim = test_simulation();
+  EXPECT_DOUBLE_EQ(sim.node_host(17)->get_speed(), test_platform_spec().storage_per_client.value);
+  EXPECT_EQ(sim.node_host(17)->get_core_count(), 1);
 }
 
 TEST(Platform, RoutesCrossTheTwoEndpointLinks) {
@@ -49,8 +59,14 @@ TEST(Platform, RoutesCrossTheTwoEndpointLinks) {
   sim.node_host(3)->route_to(sim.storage_hosts()[7], links, &latency);
   ASSERT_EQ(links.size(), 2u);
   EXPECT_DOUBLE_EQ(links[0]->get_bandwidth(), spec.node_link_bandwidth().value);
-  EXPECT_DOUBLE_EQ(links[1]->get_bandwidth(), spec.storage_server_bandwidth().value);
+  EXPECT_EQ(links[1]->get_name(), "storage-7-write");
+  EXPECT_DOUBLE_EQ(links[1]->get_bandwidth(), spec.storage_server_write().value);
   EXPECT_DOUBLE_EQ(latency, 2 * spec.link_latency.value);
+  // Reads come back over the server's read link.
+  links.clear();
+  sim.storage_hosts()[7]->route_to(sim.node_host(3), links, &latency);
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0]->get_name(), "storage-7-read");
 }
 
 TEST(Platform, StorageServerLinksAddUpToTheAggregate) {
@@ -62,7 +78,7 @@ TEST(Platform, StorageServerLinksAddUpToTheAggregate) {
     sim.node_host(0)->route_to(server, links, &latency);
     total += links.back()->get_bandwidth();
   }
-  EXPECT_NEAR(total, test_platform_spec().storage_aggregate.value, 1e-9 * total);
+  EXPECT_NEAR(total, test_platform_spec().storage_write.value, 1e-9 * total);
 }
 
 TEST(Platform, BuildingTheSameSpecAgainReturnsTheSameSimulation) {
@@ -72,10 +88,22 @@ TEST(Platform, BuildingTheSameSpecAgainReturnsTheSameSimulation) {
   EXPECT_TRUE(Simulation::is_built());
 }
 
+TEST(Platform, ASmallerClusterOfTheSameShapeRunsOnTheBuiltPlatform) {
+  Simulation& built = test_simulation();
+  PlatformSpec smaller = test_platform_spec();
+  smaller.nodes = 16;
+  EXPECT_TRUE(runs_on(built.spec(), smaller));
+  EXPECT_FALSE(runs_on(smaller, built.spec()));
+  EXPECT_EQ(&Simulation::build(smaller), &built);
+}
+
 TEST(Platform, ASecondDifferentPlatformIsRefused) {
   test_simulation();
   PlatformSpec other = test_platform_spec();
-  other.nodes = 16;
+  other.nodes_per_rack = 16;
+  EXPECT_THROW(Simulation::build(other), std::logic_error);
+  other = test_platform_spec();
+  other.topology = Topology::kFatTree;
   EXPECT_THROW(Simulation::build(other), std::logic_error);
   // The refusal leaves the existing platform intact.
   EXPECT_EQ(Simulation::get().spec(), test_platform_spec());
@@ -86,10 +114,17 @@ TEST(Platform, InvalidSpecsAreRejectedBeforeBuilding) {
   bad.nodes = 0;
   EXPECT_THROW(validate(bad), std::invalid_argument);
   bad = test_platform_spec();
-  bad.storage_aggregate = {0.0};
+  bad.storage_read = {0.0};
   EXPECT_THROW(Simulation::build(bad), std::invalid_argument);
   bad = test_platform_spec();
   bad.link_latency = {-1e-6};
+  EXPECT_THROW(validate(bad), std::invalid_argument);
+  bad = test_platform_spec();
+  bad.topology = Topology::kFatTree;
+  bad.fat_tree.oversubscription = 0.5;
+  EXPECT_THROW(validate(bad), std::invalid_argument);
+  bad.fat_tree.oversubscription = 4;
+  bad.fat_tree.levels = 4;
   EXPECT_THROW(validate(bad), std::invalid_argument);
   EXPECT_NO_THROW(validate(test_platform_spec()));
 }

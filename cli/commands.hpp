@@ -10,5 +10,6 @@ namespace ckptlab {
 
 int run_command(const std::vector<std::string>& args);
 int models_command(const std::vector<std::string>& args);
+int failures_command(const std::vector<std::string>& args);
 
 }  // namespace ckptlab

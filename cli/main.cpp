@@ -19,6 +19,7 @@ commands:
   run <scenario.yaml>     simulate the scenario's policies and print the comparison table
   models list             the model catalog
   models show <name>      a model's shape, parameter counts and state bytes
+  failures fit <trace>    fit failure models to a cluster's log; write a failures: section
 
 options:
   --help                  help (also after a command: ckptlab run --help)
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     }
     if (command == "run") return ckptlab::run_command(rest);
     if (command == "models") return ckptlab::models_command(rest);
+    if (command == "failures") return ckptlab::failures_command(rest);
     std::fprintf(stderr, "ckptlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const ckptlab::InputError& e) {

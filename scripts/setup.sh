@@ -6,8 +6,11 @@ set -euo pipefail
 packages=(
   cmake g++ ninja-build pkg-config git
   libyaml-cpp-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
+  libboost-dev  # Boost.Math headers: distributions, erfc, brent_find_minima (failure fits)
   libsimgrid-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev   # the fuzz smoke (scripts/fuzz.sh): clang++ and libFuzzer
+  libopenmpi-dev openmpi-bin
   python3 python3-matplotlib python3-yaml
 )
 

@@ -8,6 +8,15 @@
 
 namespace ckptlab {
 
+Seconds decode_step_duration(const ConfigNode& node) {
+  const Seconds d = node.as_duration();
+  if (d.value < 0 || d.value > kMaxStepSeconds) {
+    node.fail(fmt::format("expected a duration from 0 to 10y for one recovery step, got \"{}\"",
+                          node.as_string()));
+  }
+  return d;
+}
+
 std::vector<FailureKind> default_failure_kinds() { return {{"node", 1.0, Seconds{60}}}; }
 
 std::vector<FailureKind> decode_failure_kinds(const ConfigNode& list, bool weight_required) {
@@ -27,7 +36,7 @@ std::vector<FailureKind> decode_failure_kinds(const ConfigNode& list, bool weigh
       k.weight = w.as_double();
       if (k.weight < 0) w.fail(fmt::format("expected a weight >= 0, got {}", k.weight));
     }
-    k.detection = entry["detection"].as_duration();
+    k.detection = decode_step_duration(entry["detection"]);
     total += k.weight;
     kinds.push_back(std::move(k));
   }

@@ -20,6 +20,15 @@ struct FailureKind {
   Seconds detection;    // time until the job notices a failure of this kind
 };
 
+// The longest duration of one recovery step (detection, spare swap, reschedule, process restart,
+// repair): 10 years. Longer is not a recovery but the end of the job, and the job clock (int64
+// nanoseconds, about 292 years) must hold the horizon plus any step.
+constexpr double kMaxStepSeconds = 10.0 * 365 * 86400;
+
+// Decodes a step duration: a duration in [0, kMaxStepSeconds]. Throws InputError located at
+// `node`, quoting the value, otherwise.
+Seconds decode_step_duration(const ConfigNode& node);
+
 // The kinds used when a scenario lists none: one kind "node" with weight 1 and 1 minute
 // detection. The one minute is a typical collective-timeout or health-check period; scenarios
 // that care should list their own kinds.

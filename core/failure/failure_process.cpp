@@ -69,8 +69,8 @@ std::unique_ptr<FailureProcess> make_failure_process(const FailureSpec& spec,
       nodes = make_weibull_node_failures(spec.shape, spec.scale, cluster.nodes, spec.kinds, seed);
       break;
     case FailureModel::trace:
-      nodes =
-          make_trace_replay(spec.trace, cluster, spec.kinds, default_failure_kinds()[0].detection);
+      nodes = make_trace_replay(spec.trace, cluster, spec.kinds,
+                                default_failure_kinds()[0].detection, seed);
       break;
   }
   if (!spec.correlated) return nodes;

@@ -40,7 +40,8 @@ class FailureProcess {
 // (random_draws.hpp).
 //   exponential: one cluster-wide Poisson stream, rate nodes / mtbf_node, with a uniform node
 //   weibull:     every node its own renewal process, new at t = 0
-//   trace:       the kept trace events, with node % nodes when remap is modulo
+//   trace:       the kept trace events, nodes remapped as trace.remap says (random and by_rack
+//                from the seed's trace_remap stream)
 //   none:        no events
 // With `correlated`, rack events from their own Poisson stream are merged in. They use their own
 // engine, so adding them leaves the node events unchanged. Random node failures get a kind from

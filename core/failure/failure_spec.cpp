@@ -17,7 +17,13 @@
 //       time_scale: 1.0        # > 0, multiplies every time (0.5 = twice the failure rate)
 //       loop: false            # true: repeat forever with period last time + mean gap
 //       kinds: [gpu, host]     # keep only these kinds (each must occur in the trace)
-//       remap: none            # none: node ids >= cluster nodes are errors; modulo: id % nodes
+//       remap: none            # none: node ids >= cluster nodes are errors; modulo: id % nodes;
+//                              # random: a seeded assignment; by_rack: trace racks onto cluster
+//                              # racks (trace_remap.hpp); random and by_rack follow the seed
+//       rack_of: "node/96"     # by_rack only: node/K, or the name of a rack column of the CSV
+//       window: "30d:200d"     # keep START:END of the trace (durations; a side may be empty);
+//                              # times count from START, and a looped window repeats its length
+//       bursts: separate       # merge: rows at one instant on one cluster rack = one event
 //     # any model but none: whole-rack events in addition, Poisson per rack
 //     correlated:
 //       domain: rack           # the only domain: ClusterSpec::nodes_per_rack nodes
@@ -109,7 +115,7 @@ CorrelatedFailures decode_correlated(const ConfigNode& c, const FailureSpec& spe
     if (out.kind.empty()) n->fail("expected a non-empty kind name");
   }
   if (auto n = c.find("detection")) {
-    out.detection = n->as_duration();
+    out.detection = decode_step_duration(*n);
   } else if (const FailureKind* k = find_kind(spec.kinds, out.kind); k && spec.kinds_listed) {
     out.detection = k->detection;
   }
@@ -239,13 +245,19 @@ std::string FailureSpec::describe() const {
                          compact_duration(scale.value * std::tgamma(1 + 1 / shape)));
       break;
     case FailureModel::trace:
-      body =
-          fmt::format("trace {}, {} of {} events{} over {}, time x{:.3g}{}{}",
-                      std::filesystem::path(trace.file).filename().string(), trace.events.size(),
-                      trace.file_events,
-                      trace.kinds.empty() ? "" : fmt::format(" ({})", fmt::join(trace.kinds, ",")),
-                      compact_duration(trace.span.value), trace.time_scale,
-                      trace.loop ? ", looped" : "", trace.remap_modulo ? ", nodes modulo" : "");
+      body = fmt::format(
+          "trace {}, {} of {} events{}{} over {}, time x{:.3g}{}{}{}",
+          std::filesystem::path(trace.file).filename().string(), trace.events.size(),
+          trace.file_events,
+          trace.kinds.empty() ? "" : fmt::format(" ({})", fmt::join(trace.kinds, ",")),
+          trace.window_text.empty() ? "" : " in " + trace.window_text,
+          compact_duration(trace.span.value), trace.time_scale, trace.loop ? ", looped" : "",
+          trace.remap == TraceRemap::none
+              ? ""
+              : fmt::format(", nodes {}", trace.remap == TraceRemap::by_rack
+                                              ? "by rack (" + trace.rack_of->describe() + ")"
+                                              : std::string(to_string(trace.remap))),
+          trace.merge_bursts ? ", bursts merged per rack" : "");
       break;
   }
   if (correlated) {

@@ -1,5 +1,7 @@
 #include "failure/random_draws.hpp"
 
+#include <boost/math/constants/constants.hpp>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <string>
 
@@ -25,6 +27,15 @@ double draw_weibull(std::mt19937_64& engine, double shape, double scale) {
   CKPTLAB_CHECK(shape > 0 && scale > 0,
                 "weibull shape " + std::to_string(shape) + " scale " + std::to_string(scale));
   return scale * std::pow(-std::log1p(-uniform01(engine)), 1.0 / shape);
+}
+
+double draw_lognormal(std::mt19937_64& engine, double median, double sigma) {
+  CKPTLAB_CHECK(median > 0 && sigma >= 0,
+                "lognormal median " + std::to_string(median) + " sigma " + std::to_string(sigma));
+  const double u = (static_cast<double>(engine() >> 11) + 0.5) * 0x1.0p-53;
+  // Phi^-1(u) = -sqrt(2) * erfc_inv(2u).
+  const double z = -boost::math::constants::root_two<double>() * boost::math::erfc_inv(2 * u);
+  return median * std::exp(sigma * z);
 }
 
 std::uint64_t draw_below(std::mt19937_64& engine, std::uint64_t n) {

@@ -21,6 +21,8 @@ enum class RandomStream : std::uint64_t {
   node_failures = 1,    // per-node exponential or Weibull failure times and node choice
   domain_failures = 2,  // correlated (rack) events and rack choice
   failure_kinds = 3,    // the kind of each random node failure
+  trace_remap = 4,      // remap: random | by_rack of a replayed trace's nodes
+  repairs = 5,          // repair durations of failed nodes (restart_model.hpp)
 };
 
 // The engine seed for `stream` of the scenario seed `seed`. It is a SplitMix64 finaliser of both,
@@ -40,6 +42,12 @@ double draw_exponential(std::mt19937_64& engine, double mean);
 // A Weibull variate with shape k and scale lambda by inverse CDF: lambda * (-log1p(-u))^(1/k).
 // REQUIRES: shape > 0, scale > 0.
 double draw_weibull(std::mt19937_64& engine, double shape, double scale);
+
+// A lognormal variate with median `median` and log-space standard deviation `sigma` by inverse
+// CDF: median * exp(sigma * Phi^-1(u)), Phi^-1 from Boost.Math's erfc_inv (a fixed rational
+// approximation). u is the midpoint of its 2^-53 cell, so it is never 0 and the result is finite.
+// REQUIRES: median > 0, sigma >= 0.
+double draw_lognormal(std::mt19937_64& engine, double median, double sigma);
 
 // A uniform integer in [0, n). x % n over 64-bit draws favours small values when n does not
 // divide 2^64, so draws below 2^64 mod n are rejected (at most one retry in 2^64/n draws).

@@ -48,6 +48,9 @@ class JobRun {
     }
     result_.wall = now_;
     result_.iterations = iteration_;
+    result_.spares_used = spares_.spares_used();
+    result_.reschedules = spares_.reschedules();
+    result_.retired_nodes = spares_.retired_nodes();
     CKPTLAB_CHECK(result_.ledger.total() == result_.wall,
                   fmt::format("ledger sums to {} ns but wall time is {} ns",
                               result_.ledger.total(), result_.wall));
@@ -207,8 +210,12 @@ class JobRun {
     in_flight_ = InFlight{iteration_, now_ + to_nanos(timing.total), tier_writes(plan, timing, now_)};
     for (const PendingWrite& w : in_flight_->writes) catalog_.begin(iteration_, w.tier);
     ++result_.checkpoints_started;
-    record("checkpoint_start",
-           fmt::format("{} ops, {}", plan.ops.size(), format_size(plan.total_bytes())), true);
+    if (result_.timeline.size() < settings_.timeline_limit) {  // summing bytes is not free
+      record("checkpoint_start",
+             fmt::format("{} ops, {}", plan.ops.size(), format_size(plan.total_bytes())), true);
+    } else {
+      result_.timeline_truncated = true;
+    }
     const Outcome blocked = spend(to_nanos(timing.blocking), TimeCategory::kCheckpointStall);
     if (blocked == Outcome::kFailure) {
       handle_failure();
@@ -260,7 +267,7 @@ class JobRun {
                                     recovery.detail.empty() ? "" : "; " + recovery.detail));
 
       const Seconds restart =
-          spares_.acquire(now_, static_cast<std::int64_t>(failure.nodes.size())) +
+          spares_.acquire(now_, failure.nodes) +
           settings_.process_restart;
       const Seconds load = recovery.load ? executor_.execute(*recovery.load).blocking : Seconds{0};
       const std::pair<Nanos, TimeCategory> phases[] = {

@@ -57,6 +57,9 @@ struct JobResult {
   std::int64_t checkpoints_aborted = 0;
   std::int64_t recoveries_completed = 0;
   std::int64_t rolled_back_iterations = 0;
+  std::int64_t spares_used = 0;    // replacement nodes taken from the spare pool
+  std::int64_t reschedules = 0;    // failures that waited for a new allocation (no spare free)
+  std::int64_t retired_nodes = 0;  // nodes retired after too many failures
   std::vector<TimelineEvent> timeline;
   bool timeline_truncated = false;
 };

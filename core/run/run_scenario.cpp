@@ -57,7 +57,7 @@ JobResult run_one(const Scenario& s, Executor& executor, Policy& policy, std::ui
   settings.process_restart = s.restart.process_restart;
   if (progress) settings.progress = [&](double f) { progress(label, f); };
   auto failures = make_failure_process(s.failures, s.cluster, seed);
-  SparePool spares(s.restart);
+  SparePool spares(s.restart, seed);
   return run_job(policy, executor, *failures, spares, settings);
 }
 
@@ -75,6 +75,9 @@ void pool_into(JobResult& pooled, const JobResult& r, bool first) {
   pooled.checkpoints_aborted += r.checkpoints_aborted;
   pooled.recoveries_completed += r.recoveries_completed;
   pooled.rolled_back_iterations += r.rolled_back_iterations;
+  pooled.spares_used += r.spares_used;
+  pooled.reschedules += r.reschedules;
+  pooled.retired_nodes += r.retired_nodes;
 }
 
 double ettr_half_width(const PolicyOutcome& p) {

@@ -89,6 +89,9 @@ nlohmann::ordered_json policy_summary(const PolicyOutcome& p, const Scenario& s,
   j["lost_tokens_fraction"] = p.lost_tokens_fraction;
   j["iterations"] = job.iterations;
   j["rolled_back_iterations"] = job.rolled_back_iterations;
+  j["spares_used"] = job.spares_used;
+  j["reschedules"] = job.reschedules;
+  j["retired_nodes"] = job.retired_nodes;
   j["replications"] = p.replications.size();
   j["ci95"] = confidence_intervals(p);
   j["description"] = p.description;

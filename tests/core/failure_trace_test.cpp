@@ -248,8 +248,9 @@ TEST(FailureTrace, DecodeErrorsInTheTraceMapping) {
 
 TEST(FailureTrace, SpanIsLastTimePlusMeanGap) {
   EXPECT_EQ(trace_span_seconds({}), 0);
-  EXPECT_EQ(trace_span_seconds({{7, 0, "gpu", 2}}), 7);
-  EXPECT_EQ(trace_span_seconds({{0, 0, "gpu", 2}, {10, 0, "gpu", 3}, {30, 0, "gpu", 4}}), 45);
+  EXPECT_EQ(trace_span_seconds({{7, 0, "gpu", 2, {}}}), 7);
+  EXPECT_EQ(
+      trace_span_seconds({{0, 0, "gpu", 2, {}}, {10, 0, "gpu", 3, {}}, {30, 0, "gpu", 4, {}}}), 45);
 }
 
 }  // namespace

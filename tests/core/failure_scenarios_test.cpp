@@ -1,0 +1,48 @@
+// The shipped real-trace scenarios load, and replay what their comments say.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "failure/failure_process.hpp"
+#include "scenario/scenario.hpp"
+
+namespace ckptlab {
+namespace {
+
+const std::string kReal = std::string(CKPTLAB_SOURCE_DIR) + "/scenarios/real/";
+
+TEST(RealScenarios, InfiniteHbdReplaysTheHardwareFaultsOnItsOwn400Nodes) {
+  const Scenario s = load_scenario(kReal + "infinitehbd_400n.yaml", {});
+  EXPECT_EQ(s.cluster.nodes, 400);
+  ASSERT_EQ(s.failures.model, FailureModel::trace);
+  EXPECT_EQ(s.failures.trace.events.size(), 300u);  // gpu 158 + host 71 + network 71
+  EXPECT_EQ(s.failures.trace.remap, TraceRemap::none);
+  EXPECT_EQ(s.restart.repair.distribution, RepairDistribution::lognormal);
+  EXPECT_GE(s.policies.size(), 5u);
+}
+
+TEST(RealScenarios, LanlIsRemappedOntoAThousandNodesAtItsPerNodeRate) {
+  const Scenario s = load_scenario(kReal + "lanl_system20_1024n.yaml", {});
+  EXPECT_EQ(s.cluster.nodes, 1024);
+  ASSERT_EQ(s.failures.model, FailureModel::trace);
+  EXPECT_EQ(s.failures.trace.events.size(), 1496u);  // after the first 136 days
+  EXPECT_EQ(s.failures.trace.remap, TraceRemap::random);
+  // 1,496 events in 1,225 days of 512 nodes; halved times on 1,024 nodes: the same per-node rate.
+  const double per_node_day = 1496 / (1225.0 * 512);
+  EXPECT_NEAR(s.failures.job_mtbf_seconds(s.cluster), 86400 / (per_node_day * 1024),
+              0.01 * 86400 / (per_node_day * 1024));
+  auto p = make_failure_process(s.failures, s.cluster, s.seed);
+  std::set<std::int64_t> nodes;
+  for (size_t i = 0; i < s.failures.trace.events.size(); ++i) {
+    const auto e = p->next();
+    ASSERT_TRUE(e);
+    ASSERT_LT(e->nodes.at(0), 1024);
+    nodes.insert(e->nodes.at(0));
+  }
+  EXPECT_EQ(nodes.size(), 283u);  // one-to-one: the window's 283 failing nodes
+  EXPECT_EQ(s.restart.retire_after, 5);
+}
+
+}  // namespace
+}  // namespace ckptlab

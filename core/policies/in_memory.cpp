@@ -1,6 +1,7 @@
 #include "policies/in_memory.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -136,22 +137,22 @@ bool InMemoryPolicy::survives_in_memory(const std::vector<std::int64_t>& failed)
 }
 
 const Plan& InMemoryPolicy::peer_recovery_plan(const std::vector<std::int64_t>& failed) {
-  auto it = peer_loads_.find(failed.size());
-  if (it != peer_loads_.end()) return it->second;
   // Replacement nodes fetch their ranks' state from a surviving holder; then every rank copies
-  // the restored version host -> GPU.
+  // the restored version host -> GPU. Built per failure (which ranks fetch depends on which
+  // nodes failed); the signature names the nodes so executors memoize it correctly.
   std::vector<Bytes> fetch(rank_bytes_.size());
   for (size_t r = 0; r < rank_bytes_.size(); ++r) {
     const std::int64_t node = static_cast<std::int64_t>(r) / cluster_.gpus_per_node;
     if (std::binary_search(failed.begin(), failed.end(), node)) fetch[r] = rank_bytes_[r];
   }
   Plan plan;
-  plan.signature = fmt::format("in_memory:peer_load:{}nodes", failed.size());
+  plan.signature = fmt::format("in_memory:peer_load:nodes={}", fmt::join(failed, ","));
   const size_t t = plan.add(Op{OpKind::kTransfer, Tier::kPeerHost, Tier::kHost, fetch, {}, {},
                                true, "replacement nodes fetch state from peer host memory"});
   plan.add(Op{OpKind::kLoad, Tier::kHost, Tier::kGpu, rank_bytes_, {}, {t}, true,
               "load host -> GPU on every rank"});
-  return peer_loads_.emplace(failed.size(), std::move(plan)).first->second;
+  peer_load_ = std::move(plan);
+  return peer_load_;
 }
 
 RecoveryPlan InMemoryPolicy::plan_recovery(const FailureEvent& failure, const Catalog& catalog,

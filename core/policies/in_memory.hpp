@@ -68,7 +68,7 @@ class InMemoryPolicy final : public Policy {
   Plan checkpoint_;
   Plan checkpoint_and_persist_;
   Plan storage_load_;
-  std::map<size_t, Plan> peer_loads_;  // by number of failed nodes
+  Plan peer_load_;  // the last recovery's plan (valid until the next plan_recovery)
   Seconds snapshot_time_;
   Seconds replicate_time_;
   std::string interval_source_;

@@ -1,6 +1,7 @@
 #include "policies/moetion.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -150,8 +151,6 @@ bool MoetionPolicy::pipeline_column_down(const std::vector<std::int64_t>& failed
 }
 
 const Plan& MoetionPolicy::localized_load(const std::vector<std::int64_t>& failed) {
-  auto it = localized_loads_.find(failed.size());
-  if (it != localized_loads_.end()) return it->second;
   // The replicas (stage, dp index) with a failed rank roll back: ranks on failed nodes fetch
   // their window from a peer, then every rolled-back rank loads it host -> GPU.
   std::set<std::pair<std::int64_t, std::int64_t>> groups;
@@ -170,13 +169,14 @@ const Plan& MoetionPolicy::localized_load(const std::vector<std::int64_t>& faile
     if (std::binary_search(failed.begin(), failed.end(), r.node)) fetch[static_cast<size_t>(r.rank)] = window;
   }
   Plan plan;
-  plan.signature = fmt::format("moetion:localized_load:{}nodes", failed.size());
+  plan.signature = fmt::format("moetion:localized_load:nodes={}", fmt::join(failed, ","));
   Op get{OpKind::kTransfer, Tier::kPeerHost, Tier::kHost, fetch, {}, {}, true,
          "replacement nodes fetch the window from a DP peer"};
   const size_t g = plan.add(get);
   plan.add(Op{OpKind::kLoad, Tier::kHost, Tier::kGpu, load, {}, {g}, true,
               "rolled-back ranks load the window host -> GPU"});
-  return localized_loads_.emplace(failed.size(), std::move(plan)).first->second;
+  localized_load_ = std::move(plan);  // built per failure: which ranks roll back depends on it
+  return localized_load_;
 }
 
 RecoveryPlan MoetionPolicy::plan_recovery(const FailureEvent& failure, const Catalog& catalog,

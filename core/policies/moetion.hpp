@@ -76,7 +76,7 @@ class MoetionPolicy final : public Policy {
   Plan last_slot_with_persist_;
   Plan window_load_;                   // every rank loads the window from host memory
   Plan storage_load_;
-  std::map<size_t, Plan> localized_loads_;
+  Plan localized_load_;  // the last localized recovery's plan
   bool recovering_ = false;
   bool budget_is_network_ = false;  // the NICs, not PCIe, bound the slot size
 };

@@ -20,6 +20,8 @@ commands:
   models list             the model catalog
   models show <name>      a model's shape, parameter counts and state bytes
   failures fit <trace>    fit failure models to a cluster's log; write a failures: section
+  calibrate               measure this machine's hardware profile (--backend host|cuda)
+  validate <scenario>     run the policies on the host harness; the simulator's error per metric
 
 options:
   --help                  help (also after a command: ckptlab run --help)
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
     if (command == "run") return ckptlab::run_command(rest);
     if (command == "models") return ckptlab::models_command(rest);
     if (command == "failures") return ckptlab::failures_command(rest);
+    if (command == "calibrate") return ckptlab::calibrate_command(rest);
+    if (command == "validate") return ckptlab::validate_command(rest);
     std::fprintf(stderr, "ckptlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const ckptlab::InputError& e) {

@@ -47,4 +47,14 @@ std::optional<DeviceInfo> query_cuda_device(int index) {
   return info;
 }
 
+std::string cuda_versions() {
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  const auto v = [](int x) {
+    return std::to_string(x / 1000) + "." + std::to_string(x % 1000 / 10);
+  };
+  return "driver " + v(driver) + ", runtime " + v(runtime);
+}
+
 }  // namespace ckptlab::hw

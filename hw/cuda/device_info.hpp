@@ -33,4 +33,7 @@ class CudaError : public std::runtime_error {
 // REQUIRES: index >= 0 (std::invalid_argument otherwise).
 std::optional<DeviceInfo> query_cuda_device(int index = 0);
 
+// "driver 13.0, runtime 13.0": for the calibration stamp.
+std::string cuda_versions();
+
 }  // namespace ckptlab::hw

@@ -1,0 +1,170 @@
+// `ckptlab validate --backend host <scenario>`: runs each policy on the host harness with
+// injected failures, predicts the same runs with the analytic executor and a calibrated profile,
+// prints the per-metric prediction error and writes validation.json.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cluster/hardware_profile.hpp"
+#include "commands.hpp"
+#include "hw/calibrate/calibrate.hpp"
+#include "hw/validate/validation.hpp"
+#include "scenario/scenario.hpp"
+#include "util/config_node.hpp"
+#include "util/units.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace ckptlab {
+namespace {
+
+void write_json_atomically(const fs::path& path, const std::string& text) {
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + temp.string());
+  }
+  fs::rename(temp, path);
+}
+
+}  // namespace
+
+int validate_command(const std::vector<std::string>& args) {
+  po::options_description options("ckptlab validate --backend host <scenario.yaml> [options]");
+  std::string backend = "host", profile_path, out, dir, budget = "128MiB", compute = "50ms";
+  std::vector<std::string> overrides;
+  std::int64_t iterations = 30, interval = 0;
+  int failures = 2, ranks = 4;
+  std::int64_t seed = 1;
+  options.add_options()("help,h", "this help")(
+      "backend", po::value(&backend), "host (the cuda backend runs calibrate and its tests only)")(
+      "iterations", po::value(&iterations), "iterations of surviving progress per policy (30)")(
+      "profile", po::value(&profile_path),
+      "calibrated profile for the predictions (from ckptlab calibrate; default: a quick "
+      "calibration now)")(
+      "out,o", po::value(&out),
+      "validation.json to write (default results/<scenario>-validate/validation.json)")(
+      "ranks", po::value(&ranks), "harness ranks (4; at most tp * pp of the scenario)")(
+      "budget", po::value(&budget), "total state of the harness ranks (128MiB)")(
+      "failures", po::value(&failures), "failures injected per policy (2)")(
+      "interval", po::value(&interval),
+      "checkpoint every this many iterations (default iterations / 6)")(
+      "compute", po::value(&compute), "compute phase per iteration (50ms)")(
+      "dir", po::value(&dir), "directory for the checkpoint files (default: next to --out)")(
+      "seed", po::value(&seed), "seed of the state, the router and the failure ranks (1)")(
+      "set", po::value(&overrides)->composing(), "override a scenario key (repeatable)");
+  po::options_description hidden;
+  std::string scenario_path;
+  hidden.add_options()("scenario", po::value(&scenario_path));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  if (scenario_path.empty())
+    throw std::invalid_argument("validate needs a scenario file (see --help)");
+  if (backend == "cuda") {
+    std::fprintf(stderr,
+                 "ckptlab validate: --backend cuda is not implemented yet (the CUDA "
+                 "executor, its tests and calibrate --backend cuda are); use --backend host\n");
+    return 1;
+  }
+  if (backend != "host") throw std::invalid_argument("--backend must be host or cuda");
+  if (iterations < 2 || iterations > 100000)
+    throw std::invalid_argument("--iterations must be in [2, 100000]");
+  if (failures < 0 || failures > 100) throw std::invalid_argument("--failures must be in [0, 100]");
+  if (ranks < 1 || ranks > 64) throw std::invalid_argument("--ranks must be in [1, 64]");
+  if (interval < 0) throw std::invalid_argument("--interval must be >= 1");
+  if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
+
+  const Scenario scenario = load_scenario(scenario_path, overrides);
+  hw::ValidationOptions o;
+  o.iterations = iterations;
+  o.failures = failures;
+  o.interval = interval;
+  o.harness.ranks = ranks;
+  o.harness.budget = parse_size(budget);
+  o.compute = parse_duration(compute);
+  o.seed = static_cast<std::uint64_t>(seed);
+  if (o.harness.budget.value <= 0 || o.compute.value <= 0) {
+    throw std::invalid_argument("--budget and --compute must be positive");
+  }
+  const fs::path out_path =
+      // Not results/<name>/: that is `ckptlab run`'s directory, which it replaces only with
+      // --force.
+      out.empty() ? fs::path("results") / (scenario.name + "-validate") / "validation.json"
+                  : fs::path(out);
+  const fs::path out_dir = out_path.has_parent_path() ? out_path.parent_path() : fs::path(".");
+  o.work_dir = dir.empty() ? out_dir / fmt::format(".validate.{}", ::getpid()) : fs::path(dir);
+
+  // The checkpoint files are scratch: removed however the run ends (unless --dir chose them).
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } cleanup{dir.empty() ? o.work_dir : fs::path()};
+  HardwareProfile profile;
+  if (!profile_path.empty()) {
+    profile = decode_hardware(ConfigNode::load_file(profile_path));
+  } else {
+    // Calibrate at the sizes this run moves: the executor copies and writes shard by shard and
+    // sends a rank's state in one message, and per-file costs make small files slower.
+    const hw::HarnessLayout layout = hw::make_harness_layout(*scenario.shards, o.harness);
+    std::int64_t shards = 0, rank_bytes = 0;
+    for (const auto& r : layout.ranks) {
+      shards += static_cast<std::int64_t>(r.shards.size());
+      rank_bytes = std::max(rank_bytes, r.bytes());
+    }
+    const std::int64_t shard_bytes =
+        std::max<std::int64_t>(64, layout.bytes() / std::max<std::int64_t>(1, shards) / 8 * 8);
+    std::fprintf(stderr,
+                 "ckptlab validate: no --profile: calibrating at this run's sizes first (%lld B "
+                 "per shard, %lld B per rank; `ckptlab calibrate` gives the full sweep)\n",
+                 static_cast<long long>(shard_bytes), static_cast<long long>(rank_bytes));
+    hw::CalibrationOptions c;
+    c.sizes = {shard_bytes};
+    if (rank_bytes / 8 * 8 != shard_bytes) c.sizes.push_back(rank_bytes / 8 * 8);
+    c.ranks = layout.world();
+    c.iterations = 5;
+    c.compute = o.compute;
+    c.slowdown_repeats = 3;
+    c.dir = o.work_dir / "calibrate";
+    const hw::Calibration cal = hw::calibrate_host(c);
+    const std::string name = hw::measured_profile_name("host", cal.device);
+    profile = decode_hardware(ConfigNode::load_string(
+        hw::profile_yaml(cal, name, {shard_bytes, rank_bytes / 8 * 8, shard_bytes}), name));
+  }
+
+  const hw::Validation v = hw::validate_on_host(scenario, profile, o);
+  std::fputs(hw::format_validation(v).c_str(), stdout);
+  write_json_atomically(out_path, hw::validation_json(v).dump(2) + "\n");
+  std::printf("\nresults: %s\n", out_path.c_str());
+  if (v.bit_mismatches() > 0) {
+    std::fprintf(stderr,
+                 "ckptlab validate: %lld rank state(s) differed from the reference after "
+                 "recovery\n",
+                 static_cast<long long>(v.bit_mismatches()));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ckptlab

@@ -1,0 +1,51 @@
+// Maps a policy's scenario-sized plan onto the hardware harness, and an executor wrapper that
+// does so before every plan (LevelDB's EnvWrapper idea): the host (or CUDA) executor and the
+// analytic executor then run the *same* scaled plans, which is what makes their timings
+// comparable in `ckptlab validate`.
+#pragma once
+
+#include <string>
+
+#include "exec/executor.hpp"
+#include "hw/common/state_layout.hpp"
+
+namespace ckptlab::hw {
+
+class PlanScaler {
+ public:
+  explicit PlanScaler(HarnessLayout layout) : layout_(std::move(layout)) {}
+
+  // Same ops, kinds, tiers, dependencies, blocking flags and compute times; rank_bytes holds one
+  // entry per harness rank. Harness rank i moves what scenario rank layout.ranks[i].scenario_rank
+  // moves: its whole harness state when the scenario rank moves at least its whole state, else
+  // the same fraction of its harness state (at least one byte when it moves anything). Ops
+  // without bytes stay without. The signature is prefixed "harness:" (memoization keys differ
+  // from the full-size plan's). REQUIRES: every op's rank_bytes is empty or covers every sampled
+  // scenario rank (std::invalid_argument).
+  Plan scale(const Plan& plan) const;
+  const HarnessLayout& layout() const { return layout_; }
+
+ private:
+  HarnessLayout layout_;
+};
+
+// Scales every plan, then forwards it to `inner` (an AnalyticExecutor on the harness cluster, to
+// predict what the hardware executor will measure). `inner` must outlive this.
+class ScaledExecutor final : public Executor {
+ public:
+  ScaledExecutor(const PlanScaler& scaler, Executor& inner) : scaler_(scaler), inner_(inner) {}
+  PlanTiming execute(const Plan& plan) override { return inner_.execute(scaler_.scale(plan)); }
+  std::string backend_name() const override { return inner_.backend_name(); }
+  std::string method() const override;
+
+ private:
+  const PlanScaler& scaler_;
+  Executor& inner_;
+};
+
+// The cluster the harness stands for when the analytic executor predicts it: one node whose
+// "GPUs" are the harness ranks (they share the node's disk and network, as the threads of the
+// host backend share the machine's).
+ClusterSpec harness_cluster(const HarnessLayout& layout);
+
+}  // namespace ckptlab::hw

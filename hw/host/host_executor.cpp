@@ -1,0 +1,301 @@
+#include "hw/host/host_executor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "util/input_error.hpp"
+
+namespace ckptlab::hw {
+
+namespace {
+
+bool writes_tier(OpKind k) {
+  return k == OpKind::kSnapshot || k == OpKind::kReplicate || k == OpKind::kPersist;
+}
+
+}  // namespace
+
+HostExecutor::HostExecutor(TrainerState& state, HostExecutorOptions options)
+    : state_(state),
+      options_(std::move(options)),
+      slots_(static_cast<size_t>(state.world())),
+      peer_offset_(state.layout().peer_offset()) {
+  if (options_.storage_dir.empty()) throw std::invalid_argument("HostExecutor needs a storage_dir");
+  if (options_.keep_versions < 2) throw std::invalid_argument("keep_versions must be >= 2");
+  if (options_.local_disk_dir.empty())
+    options_.local_disk_dir = options_.storage_dir.string() + "-local";
+  storage_ = std::make_unique<CheckpointStore>(options_.storage_dir);
+  local_disk_ = std::make_unique<CheckpointStore>(options_.local_disk_dir);
+  link_mu_ = std::make_unique<std::mutex[]>(static_cast<size_t>(state.world()));
+  to_next_.resize(slots_.size());
+  from_prev_.resize(slots_.size());
+  for (int r = 0; r < state_.world(); ++r) reset_link(r);
+}
+
+HostExecutor::~HostExecutor() {
+  if (runner_) runner_->wait_all();
+}
+
+std::string HostExecutor::method() const {
+  return "measured on the host: memcpy into page-locked host slots (snapshot), loopback TCP to "
+         "the next rank with XXH3 framing (replicate), XXH3 shard files with temp + fsync + "
+         "rename (persist), read + verify (load); steady-clock op times";
+}
+
+std::size_t HostExecutor::shards_covering(int rank, Bytes bytes) const {
+  const RankLayout& l = state_.layout().ranks.at(static_cast<size_t>(rank));
+  std::int64_t sum = 0;
+  std::size_t n = 0;
+  while (n < l.shards.size() && sum < bytes.value) sum += l.shards[n++].bytes;
+  return n;
+}
+
+std::int64_t HostExecutor::bytes_of(int rank, std::size_t shards) const {
+  const RankLayout& l = state_.layout().ranks.at(static_cast<size_t>(rank));
+  std::int64_t sum = 0;
+  for (std::size_t i = 0; i < shards; ++i) sum += l.shards[i].bytes;
+  return sum;
+}
+
+void HostExecutor::hook(const HookPoint& p) const {
+  if (hook_) hook_(p);
+}
+
+void HostExecutor::set_failure_hook(FailureHook hook) {
+  CKPTLAB_CHECK(!in_flight(), "the failure hook changes only between plans");
+  hook_ = std::move(hook);
+}
+
+void HostExecutor::set_load_version(std::optional<std::int64_t> version) {
+  load_version_ = version;
+}
+
+HostExecutor::Slot* HostExecutor::find_own(int rank, std::int64_t version) {
+  for (Slot& s : slots_[static_cast<size_t>(rank)].own) {
+    if (s.version == version) return &s;
+  }
+  return nullptr;
+}
+
+HostExecutor::Slot* HostExecutor::find_replica(int holder, std::int64_t version) {
+  for (Slot& s : slots_[static_cast<size_t>(holder)].replica) {
+    if (s.version == version) return &s;
+  }
+  return nullptr;
+}
+
+CheckpointStore& HostExecutor::store_for(Tier tier) {
+  if (tier == Tier::kStorage) return *storage_;
+  if (tier == Tier::kLocalDisk) return *local_disk_;
+  throw std::invalid_argument(fmt::format("no checkpoint store for tier {}", tier_name(tier)));
+}
+
+const CheckpointStore& HostExecutor::store(Tier tier) const {
+  return const_cast<HostExecutor*>(this)->store_for(tier);
+}
+
+std::optional<std::int64_t> HostExecutor::newest_complete(Tier tier) const {
+  const auto v = complete_versions(tier);
+  return v.empty() ? std::nullopt : std::optional(v.front());
+}
+
+std::vector<std::int64_t> HostExecutor::complete_versions(Tier tier) const {
+  return complete_versions(tier, all_ranks());
+}
+
+std::vector<std::int64_t> HostExecutor::complete_versions(Tier tier,
+                                                          const std::vector<int>& ranks) const {
+  if (tier == Tier::kStorage || tier == Tier::kLocalDisk)
+    return store(tier).complete_versions(ranks);
+  if (tier != Tier::kHost && tier != Tier::kPeerHost) return {};
+  std::set<std::int64_t> common;
+  bool first = true;
+  for (int r : ranks) {
+    const auto& slots = tier == Tier::kHost ? slots_[static_cast<size_t>(r)].own
+                                            : slots_[static_cast<size_t>(next(r))].replica;
+    const size_t all = state_.layout().ranks[static_cast<size_t>(r)].shards.size();
+    std::set<std::int64_t> mine;
+    for (const Slot& s : slots) {
+      if (s.version && s.shards == all) mine.insert(*s.version);
+    }
+    if (first) {
+      common = std::move(mine);
+      first = false;
+      continue;
+    }
+    std::set<std::int64_t> both;
+    std::set_intersection(common.begin(), common.end(), mine.begin(), mine.end(),
+                          std::inserter(both, both.begin()));
+    common = std::move(both);
+  }
+  return {common.rbegin(), common.rend()};
+}
+
+void HostExecutor::lose_host_memory(int rank) {
+  CKPTLAB_CHECK(!in_flight(), "host memory is lost between plans (finish the plan first)");
+  for (Slot& s : slots_.at(static_cast<size_t>(rank)).own) s.version.reset();
+  for (Slot& s : slots_.at(static_cast<size_t>(rank)).replica) s.version.reset();
+}
+
+bool HostExecutor::running() const { return runner_ && !runner_->finished(); }
+
+bool HostExecutor::gpu_reads_in_flight() const {
+  if (!runner_) return false;
+  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
+    if (plan_.ops[i].from == Tier::kGpu && plan_.ops[i].kind != OpKind::kLoad &&
+        !runner_->op_finished(i)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void HostExecutor::wait_gpu_reads() {
+  if (!runner_) return;
+  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
+    if (plan_.ops[i].from == Tier::kGpu && plan_.ops[i].kind != OpKind::kLoad) runner_->wait_op(i);
+  }
+}
+
+void HostExecutor::start(const Plan& plan) {
+  if (in_flight()) throw std::logic_error("HostExecutor::start: finish() the previous plan first");
+  const auto world = static_cast<size_t>(state_.world());
+  bool checkpoints = false;
+  for (const Op& op : plan.ops) {
+    if (!op.rank_bytes.empty() && op.rank_bytes.size() != world) {
+      throw std::invalid_argument(
+          fmt::format("op '{}' has {} ranks, the harness has {} (scale the plan first)", op.label,
+                      op.rank_bytes.size(), world));
+    }
+    // A fetch (peer host -> host transfer) restores; any other transfer reads the live state.
+    checkpoints = checkpoints || writes_tier(op.kind) ||
+                  (op.kind == OpKind::kTransfer && op.from != Tier::kPeerHost);
+  }
+  version_.reset();
+  const std::optional<std::int64_t> first = state_.rank(0).iteration();
+  bool in_step = first.has_value();
+  for (int r = 0; r < state_.world(); ++r) in_step = in_step && state_.rank(r).iteration() == first;
+  if (in_step) version_ = first;
+  if (checkpoints && !version_) {
+    throw std::logic_error("a checkpoint needs every rank alive and at the same iteration");
+  }
+  // Buffers are allocated (and their pages faulted in) before the clock starts, once.
+  snapshot_slot_.assign(world, 0);
+  for (const Op& op : plan.ops) {
+    for (size_t r = 0; r < world && op.kind == OpKind::kSnapshot; ++r) {
+      auto& own = slots_[r].own;
+      for (Slot& s : own) {
+        if (s.buffer.size() == 0)
+          s.buffer =
+              HostBuffer(static_cast<size_t>(state_.rank(static_cast<int>(r)).bytes().size()),
+                         options_.lock_buffers);
+      }
+      // Overwrite the slot that does not hold the newer version (an empty one first).
+      const int pick = !own[0].version                     ? 0
+                       : !own[1].version                   ? 1
+                       : *own[0].version < *own[1].version ? 0
+                                                           : 1;
+      snapshot_slot_[r] = pick;
+      own[static_cast<size_t>(pick)].version.reset();
+    }
+    for (size_t r = 0; r < world && op.kind == OpKind::kReplicate; ++r) {
+      for (Slot& s : slots_[static_cast<size_t>(next(static_cast<int>(r)))].replica) {
+        if (s.buffer.size() == 0)
+          s.buffer =
+              HostBuffer(static_cast<size_t>(state_.rank(static_cast<int>(r)).bytes().size()),
+                         options_.lock_buffers);
+      }
+    }
+  }
+  plan_ = plan;
+  notes_.clear();
+  load_rounds_.clear();
+  load_rounds_.resize(plan.ops.size());
+  runner_ = std::make_unique<PlanRunner>(
+      plan_, [this](std::size_t op, int rank) { run_task(op, rank); },
+      [this](std::size_t op) { setup_op(op); });
+  runner_->start();
+  runner_->wait_blocking();
+}
+
+PlanReport HostExecutor::finish() {
+  CKPTLAB_CHECK(in_flight(), "finish() needs a started plan");
+  runner_->wait_all();
+  PlanReport report;
+  report.timing = runner_->timing();
+  report.ok = runner_->ok();
+  report.version = version_;
+  const auto& results = runner_->results();
+  bool loads_ok = true;
+  std::vector<Tier> failed_tiers;
+  std::optional<std::int64_t> loaded;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const Op& op = plan_.ops[i];
+    const auto& r = results[i];
+    if (r.skipped) report.errors.push_back(fmt::format("op {} ({}): skipped", i, op.label));
+    for (const auto& e : r.errors)
+      report.errors.push_back(fmt::format("op {} ({}): {}", i, op.label, e));
+    const bool every_rank = std::all_of(op.rank_bytes.begin(), op.rank_bytes.end(),
+                                        [](Bytes b) { return b.value > 0; });
+    if (writes_tier(op.kind) && op.completes_version && version_) {
+      auto same = std::find_if(report.tiers_completed.begin(), report.tiers_completed.end(),
+                               [&](const PlanReport::TierWrite& w) { return w.tier == op.to; });
+      if (same == report.tiers_completed.end()) {
+        report.tiers_completed.push_back({op.to, r.end});
+      } else {
+        same->end = std::max(same->end, r.end);  // the tier is complete when its last write is
+      }
+      if (!(r.ok && !r.skipped && every_rank)) failed_tiers.push_back(op.to);
+    }
+    if (op.kind == OpKind::kLoad || op.kind == OpKind::kTransfer) {
+      loads_ok = loads_ok && r.ok && !r.skipped;
+      if (load_rounds_[i] && load_rounds_[i]->chosen >= 0) loaded = load_rounds_[i]->chosen.load();
+    }
+  }
+  // A tier counts only when every op writing it succeeded.
+  std::erase_if(report.tiers_completed, [&](const PlanReport::TierWrite& w) {
+    return std::find(failed_tiers.begin(), failed_tiers.end(), w.tier) != failed_tiers.end();
+  });
+  for (const auto& w : report.tiers_completed) {
+    if (w.tier == Tier::kStorage || w.tier == Tier::kLocalDisk) {
+      store_for(w.tier).prune(all_ranks(), options_.keep_versions);
+    }
+  }
+  if (loads_ok && loaded) report.loaded_version = loaded;
+  {
+    std::lock_guard lock(notes_mu_);
+    report.notes = notes_;
+  }
+  runner_.reset();
+  return report;
+}
+
+void HostExecutor::cancel() {
+  if (runner_) runner_->cancel();
+}
+
+PlanTiming HostExecutor::execute(const Plan& plan) {
+  start(plan);
+  PlanReport report = finish();
+  if (!report.ok) {
+    std::string what = "host executor: plan failed:";
+    for (const auto& e : report.errors) what += "\n  " + e;
+    throw std::runtime_error(what);
+  }
+  return report.timing;
+}
+
+std::vector<int> HostExecutor::all_ranks() const {
+  std::vector<int> all(static_cast<size_t>(state_.world()));
+  for (int r = 0; r < state_.world(); ++r) all[static_cast<size_t>(r)] = r;
+  return all;
+}
+
+void HostExecutor::note(std::string line) {
+  std::lock_guard lock(notes_mu_);
+  notes_.push_back(std::move(line));
+}
+
+}  // namespace ckptlab::hw

@@ -1,0 +1,416 @@
+#include "hw/host/host_job.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
+#include "util/input_error.hpp"
+
+namespace ckptlab::hw {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One contiguous stretch of the job's wall time. Iteration segments are charged to productive,
+// slowdown or lost_work only at the end, once the undisturbed iteration time is known and every
+// rollback has happened.
+struct Segment {
+  TimeCategory category = TimeCategory::kProductive;
+  Nanos ns = 0;
+  std::int64_t produced = -1;  // iteration segments: the iteration they produced
+  bool background = false;     // background checkpoint work ran beside it
+  bool lost = false;           // a rollback discarded it
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+Op whole_state_op(const TrainerState& s, OpKind kind, Tier from, Tier to,
+                  std::vector<size_t> after) {
+  Op op;
+  op.kind = kind;
+  op.from = from;
+  op.to = to;
+  for (int r = 0; r < s.world(); ++r)
+    op.rank_bytes.push_back(Bytes{s.layout().ranks[static_cast<size_t>(r)].bytes()});
+  op.after = std::move(after);
+  op.label = fmt::format("initial state: {}", op_kind_name(kind));
+  return op;
+}
+
+class HostJob {
+ public:
+  HostJob(Policy& policy, HostExecutor& executor, TrainerState& state, ComputePhase& compute,
+          const PlanScaler& scaler, const ReferenceChecksums& reference,
+          const HostJobSettings& settings)
+      : policy_(policy),
+        executor_(executor),
+        state_(state),
+        compute_(compute),
+        scaler_(scaler),
+        reference_(reference),
+        settings_(settings) {
+    if (state_.iteration() != 0) throw std::invalid_argument("a host job starts at iteration 0");
+    if (reference_.iterations() < settings_.iterations) {
+      throw std::invalid_argument("the reference checksums do not cover the job's iterations");
+    }
+  }
+
+  HostJobResult run() {
+    seed_initial_version();
+    executor_.set_failure_hook([this](const HookPoint& p) { maybe_fire(p); });
+    const std::int64_t max_executed = settings_.max_executed_iterations > 0
+                                          ? settings_.max_executed_iterations
+                                          : 4 * settings_.iterations + 100;
+    t0_ = Clock::now();
+    while (state_.iteration() < settings_.iterations &&
+           result_.executed_iterations < max_executed) {
+      const std::int64_t it = state_.iteration();
+      if (const FailureInjection* f = pending(); f && f->after_iteration <= it) {
+        if (f->point == FailurePoint::kBetweenIterations) {
+          handle_failure();
+          continue;
+        }
+        arm(*f);
+      }
+      const bool saved = catalog_.newest_complete(policy_.durable_tier()) == it;
+      if (const Plan* plan = saved ? nullptr : policy_.checkpoint_plan(it)) {
+        if (!checkpoint(*plan, it)) {
+          handle_failure();
+          continue;
+        }
+      }
+      if (executor_.gpu_reads_in_flight()) {  // a background snapshot reads the live state
+        const Nanos w0 = now_ns();
+        executor_.wait_gpu_reads();
+        current_.live_state_wait_s += static_cast<double>(now_ns() - w0) / 1e9;
+        charge(TimeCategory::kCheckpointStall);
+        if (fired_) {
+          handle_failure();
+          continue;
+        }
+      }
+      const bool background = executor_.running();
+      compute_.run();
+      state_.advance();
+      ++result_.executed_iterations;
+      charge(TimeCategory::kProductive, it + 1, background);
+      if (fired_) {
+        handle_failure();
+        continue;
+      }
+      if (executor_.in_flight() && !executor_.running()) collect(executor_.finish(), std::nullopt);
+    }
+    result_.wall = last_;
+    // Background work still running at the end is outside the job's wall time, as at a horizon,
+    // and no failure strikes it any more.
+    {
+      std::lock_guard lock(hook_mu_);
+      armed_ = nullptr;
+    }
+    if (executor_.in_flight()) collect(executor_.finish(), std::nullopt);
+    executor_.set_failure_hook({});
+    for (size_t i = fi_; i < settings_.failures.size(); ++i) {
+      result_.failures_not_injected.push_back(fmt::format(
+          "{} after iteration {}: the job found no matching point",
+          failure_point_name(settings_.failures[i].point), settings_.failures[i].after_iteration));
+    }
+    result_.iterations = state_.iteration();
+    const auto bad = reference_.mismatching_ranks(state_, result_.iterations);
+    result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
+    result_.final_bit_exact = bad.empty();
+    build_ledger();
+    return std::move(result_);
+  }
+
+ private:
+  Nanos now_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0_).count();
+  }
+  // Charges the time since the previous charge: segments are contiguous, so they sum to wall.
+  void charge(TimeCategory c, std::int64_t produced = -1, bool background = false) {
+    const Nanos t = now_ns();
+    segments_.push_back({c, t - last_, produced, background, false});
+    last_ = t;
+  }
+  const FailureInjection* pending() const {
+    return fi_ < settings_.failures.size() ? &settings_.failures[fi_] : nullptr;
+  }
+
+  // Version 0 on the durable tier (and storage) before the clock starts, for real: a recovery
+  // before the first checkpoint loads it like any other version.
+  void seed_initial_version() {
+    const Tier durable = policy_.durable_tier();
+    Plan seed;
+    const size_t snap =
+        seed.add(whole_state_op(state_, OpKind::kSnapshot, Tier::kGpu, Tier::kHost, {}));
+    seed.add(whole_state_op(state_, OpKind::kPersist, Tier::kHost, Tier::kStorage, {snap}));
+    if (durable == Tier::kLocalDisk) {
+      seed.add(whole_state_op(state_, OpKind::kPersist, Tier::kHost, Tier::kLocalDisk, {snap}));
+    }
+    if (durable == Tier::kPeerHost) {
+      seed.add(whole_state_op(state_, OpKind::kReplicate, Tier::kHost, Tier::kPeerHost, {snap}));
+    }
+    executor_.execute(seed);
+    catalog_.seed(0, Tier::kStorage);
+    catalog_.seed(0, durable);
+    if (durable == Tier::kPeerHost) catalog_.seed(0, Tier::kHost);
+  }
+
+  void arm(const FailureInjection& f) {
+    std::lock_guard lock(hook_mu_);
+    armed_ = &f;
+  }
+
+  // Runs on executor threads: the armed failure strikes at the middle shard of its op.
+  void maybe_fire(const HookPoint& p) {
+    std::lock_guard lock(hook_mu_);
+    if (!armed_ || fired_) return;
+    const bool kind =
+        (armed_->point == FailurePoint::kMidSnapshot && p.kind == OpKind::kSnapshot) ||
+        (armed_->point == FailurePoint::kMidPersist && p.kind == OpKind::kPersist);
+    const bool rank =
+        std::find(armed_->ranks.begin(), armed_->ranks.end(), p.rank) != armed_->ranks.end();
+    // Only a checkpoint that starts at or after the injection point (an earlier one may still be
+    // persisting in the background).
+    if (!kind || !rank || p.shard != p.shards / 2 || p.version < armed_->after_iteration) return;
+    fired_at_ = now_ns();
+    fired_ = true;
+    throw InjectedFailure(fmt::format("injected failure: rank {} dies at shard {} of {} ({})",
+                                      p.rank, p.shard, p.shards, op_kind_name(p.kind)));
+  }
+
+  // Starts a checkpoint; false when a failure struck during its blocking part (or during the
+  // previous checkpoint's background ops it waited for).
+  bool checkpoint(const Plan& plan, std::int64_t it) {
+    double wait_s = 0;
+    if (executor_.in_flight()) {  // one checkpoint in flight: wait for the previous one
+      const Nanos w0 = now_ns();
+      collect(executor_.finish(), std::nullopt);
+      wait_s = static_cast<double>(now_ns() - w0) / 1e9;
+      charge(TimeCategory::kCheckpointStall);
+      if (fired_) return false;
+    }
+    std::set<Tier> tiers;
+    for (const Op& op : plan.ops) {
+      const bool writes = op.kind == OpKind::kSnapshot || op.kind == OpKind::kReplicate ||
+                          op.kind == OpKind::kPersist;
+      if (writes && op.completes_version) tiers.insert(op.to);
+    }
+    for (Tier t : tiers) catalog_.begin(it, t);
+    current_ = CheckpointRecord{it, 0, wait_s, 0, 0, false};
+    const Plan scaled = scaler_.scale(plan);
+    plan_start_ = now_ns();
+    executor_.start(scaled);
+    charge(TimeCategory::kCheckpointStall);
+    if (fired_) return false;
+    if (!executor_.running()) collect(executor_.finish(), std::nullopt);
+    return true;
+  }
+
+  // Books a finished (or aborted) checkpoint: tier writes that ended before `failure_at`
+  // complete the version there; the rest are torn.
+  void collect(const PlanReport& r, std::optional<Nanos> failure_at) {
+    CheckpointRecord rec = current_;
+    rec.stall_s = r.timing.blocking.value;
+    rec.background_s = (r.timing.total - r.timing.blocking).value;
+    const auto before_failure = [&](Seconds end) {
+      return !failure_at || plan_start_ + to_nanos(end) <= *failure_at;
+    };
+    for (const auto& w : r.tiers_completed) {
+      if (!r.version || !before_failure(w.end)) continue;
+      catalog_.complete(*r.version, w.tier);
+      policy_.on_tier_complete(*r.version, w.tier);
+    }
+    rec.completed = r.ok && before_failure(r.timing.total);
+    result_.checkpoints.push_back(rec);
+  }
+
+  void handle_failure() {
+    const FailureInjection f = *pending();
+    ++fi_;
+    const Nanos t_fail = fired_ ? fired_at_.load() : now_ns();
+    {
+      std::lock_guard lock(hook_mu_);
+      armed_ = nullptr;
+    }
+    const std::int64_t it = state_.iteration();
+    if (executor_.in_flight()) {
+      executor_.cancel();  // the failed ranks' writes die with them
+      collect(executor_.finish(), t_fail);
+    }
+    fired_ = false;
+    const std::vector<int> dead = state_.layout().ranks_on_nodes_of(f.ranks);
+    std::set<std::int64_t> nodes;
+    for (int r : dead) {
+      state_.rank(r).destroy();
+      executor_.lose_host_memory(r);
+      nodes.insert(state_.layout().ranks[static_cast<size_t>(r)].scenario_node);
+    }
+    catalog_.abort_in_flight();
+    const FailureEvent event{t_fail, {nodes.begin(), nodes.end()}, "injected", Seconds{0}};
+    const RecoveryPlan plan = policy_.plan_recovery(event, catalog_, it);
+    const Nanos restart_from = last_;
+    charge(TimeCategory::kRestart);
+    RecoveryRecord rec;
+    rec.time = t_fail;
+    rec.failed_at_iteration = it;
+    rec.point = f.point;
+    rec.ranks = dead;
+    rec.requested_version = plan.restore_iteration;
+    rec.localized = plan.localized;
+    rec.restart_s = static_cast<double>(last_ - restart_from) / 1e9;
+    if (!plan.load)
+      throw std::runtime_error(policy_.kind() +
+                               ": a recovery without a load cannot restore destroyed state");
+    executor_.set_load_version(plan.restore_iteration);
+    const Nanos load_from = last_;
+    executor_.start(scaler_.scale(*plan.load));
+    PlanReport loaded = executor_.finish();
+    rec.notes = loaded.notes;
+    RecoveryPlan fallback;
+    if ((!loaded.ok || !loaded.loaded_version) && plan.source != Tier::kStorage) {
+      // The policy planned from a tier whose copy is gone (a replica held by a node an earlier
+      // failure took down, which the policy's catalog does not track): what a real job does
+      // then is reload from storage, so the harness asks the policy for that plan.
+      for (const std::string& e : loaded.errors)
+        rec.notes.push_back("planned recovery failed: " + e);
+      Catalog storage_only;
+      storage_only.seed(catalog_.newest_complete(Tier::kStorage).value_or(0), Tier::kStorage);
+      fallback = policy_.plan_recovery(event, storage_only, it);
+      if (fallback.load && fallback.source == Tier::kStorage) {
+        rec.notes.push_back(
+            fmt::format("fell back to storage version {}", fallback.restore_iteration));
+        executor_.set_load_version(fallback.restore_iteration);
+        executor_.start(scaler_.scale(*fallback.load));
+        loaded = executor_.finish();
+        rec.notes.insert(rec.notes.end(), loaded.notes.begin(), loaded.notes.end());
+        rec.requested_version = fallback.restore_iteration;
+      }
+    }
+    charge(TimeCategory::kStateLoad);
+    rec.load_s = static_cast<double>(last_ - load_from) / 1e9;
+    if (!loaded.ok || !loaded.loaded_version) {
+      std::string what =
+          fmt::format("{}: recovery from {} failed", policy_.kind(), tier_name(plan.source));
+      for (const auto& e : loaded.errors) what += "; " + e;
+      throw std::runtime_error(what);
+    }
+    const std::int64_t v = *loaded.loaded_version;
+    rec.restored_version = v;
+    std::int64_t check_at = v;
+    const bool localized = plan.localized && !fallback.load;
+    rec.localized = localized;
+    if (localized) {
+      // The failed ranks replay from the restored version to the job's iteration while the
+      // others wait; progress is kept.
+      const Nanos replay_from = last_;
+      for (int r : dead) {
+        while (state_.rank(r).iteration().value_or(it) < it) state_.rank(r).advance();
+      }
+      charge(TimeCategory::kReplay);
+      rec.replay_s = static_cast<double>(last_ - replay_from) / 1e9;
+      check_at = it;
+    } else {
+      for (Segment& s : segments_) s.lost = s.lost || s.produced > v;
+      rec.lost_iterations = it - v;
+      catalog_.discard_after(v);
+    }
+    for (int r = 0; r < state_.world(); ++r) {
+      if (state_.rank(r).iteration() != check_at) {
+        throw std::runtime_error(fmt::format(
+            "{}: after the recovery rank {} is not at iteration {}: the harness needs every rank "
+            "restored (or replayed) to one iteration",
+            policy_.kind(), r, check_at));
+      }
+    }
+    const auto bad = reference_.mismatching_ranks(state_, check_at);
+    rec.bit_exact = bad.empty();
+    result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
+    result_.recoveries.push_back(std::move(rec));
+    policy_.on_recovered();
+  }
+
+  void build_ledger() {
+    std::vector<double> quiet, busy;
+    for (const Segment& s : segments_) {
+      if (s.produced < 0) continue;
+      (s.background ? busy : quiet).push_back(static_cast<double>(s.ns) / 1e9);
+    }
+    result_.iteration_s = median(quiet.empty() ? busy : quiet);
+    result_.iteration_background_s = median(busy);
+    const Nanos undisturbed = to_nanos(Seconds{result_.iteration_s});
+    for (const Segment& s : segments_) {
+      if (s.produced < 0) {
+        result_.ledger.charge(s.category, s.ns);
+      } else if (s.lost) {
+        result_.ledger.charge(TimeCategory::kLostWork, s.ns);
+      } else if (s.background) {
+        const Nanos p = std::min(s.ns, undisturbed);
+        result_.ledger.charge(TimeCategory::kProductive, p);
+        result_.ledger.charge(TimeCategory::kSlowdown, s.ns - p);
+      } else {
+        result_.ledger.charge(TimeCategory::kProductive, s.ns);
+      }
+    }
+    CKPTLAB_CHECK(result_.ledger.total() == result_.wall, "measured ledger sums to the wall time");
+  }
+
+  Policy& policy_;
+  HostExecutor& executor_;
+  TrainerState& state_;
+  ComputePhase& compute_;
+  const PlanScaler& scaler_;
+  const ReferenceChecksums& reference_;
+  const HostJobSettings& settings_;
+
+  Clock::time_point t0_;
+  Nanos last_ = 0;
+  std::vector<Segment> segments_;
+  Catalog catalog_;
+  size_t fi_ = 0;  // next failure to inject
+  std::mutex hook_mu_;
+  const FailureInjection* armed_ = nullptr;
+  std::atomic<bool> fired_{false};
+  std::atomic<Nanos> fired_at_{0};
+  Nanos plan_start_ = 0;
+  CheckpointRecord current_;
+  HostJobResult result_;
+};
+
+}  // namespace
+
+const char* failure_point_name(FailurePoint p) {
+  switch (p) {
+    case FailurePoint::kBetweenIterations:
+      return "between_iterations";
+    case FailurePoint::kMidSnapshot:
+      return "mid_snapshot";
+    case FailurePoint::kMidPersist:
+      return "mid_persist";
+  }
+  return "?";
+}
+
+double HostJobResult::ettr() const {
+  return wall > 0
+             ? static_cast<double>(ledger.of(TimeCategory::kProductive)) / static_cast<double>(wall)
+             : 0;
+}
+
+HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
+                           ComputePhase& compute, const PlanScaler& scaler,
+                           const ReferenceChecksums& reference, const HostJobSettings& settings) {
+  return HostJob(policy, executor, state, compute, scaler, reference, settings).run();
+}
+
+}  // namespace ckptlab::hw

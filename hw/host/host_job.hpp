@@ -1,0 +1,112 @@
+// A short training job on the host harness, driven by a core Policy, with failures injected for
+// real: the host counterpart of core's job state machine (job/job_run), measured instead of
+// simulated. Iterations run the compute phase and the state update; at iteration boundaries the
+// policy's checkpoint plan (scaled to the harness) runs on the HostExecutor, its background ops
+// overlapping the next iterations; an injected failure destroys ranks' state (and the host memory
+// of their nodes), the policy's recovery plan is executed, and the restored state is checked bit
+// for bit against the reference before training resumes from it.
+//
+// Every nanosecond of the job's wall time is charged to one Ledger category, from one steady
+// clock, so the categories sum to the wall time exactly:
+//   productive        iteration time whose progress survives (an iteration that ran beside
+//                     background checkpoint work counts at most the median undisturbed
+//                     iteration time; the rest is slowdown)
+//   checkpoint_stall  blocking checkpoint ops, and waiting for the previous background persist
+//   slowdown          see productive
+//   lost_work         iterations a failure rolled back (including the one it interrupted)
+//   restart           from the failure to the start of the state load (tearing down in-flight
+//                     work; a real job would add detection and a process restart here)
+//   state_load        the recovery plan's load
+//   replay            a localized recovery: the failed ranks recompute from the restored
+//                     version to the job's iteration while the others wait (the synthetic
+//                     ranks evolve independently, so this is their log replay)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/common/plan_scaler.hpp"
+#include "hw/host/compute_phase.hpp"
+#include "hw/host/host_executor.hpp"
+#include "hw/host/trainer_state.hpp"
+#include "job/ledger.hpp"
+#include "policy/policy.hpp"
+
+namespace ckptlab::hw {
+
+enum class FailurePoint { kBetweenIterations, kMidSnapshot, kMidPersist };
+const char* failure_point_name(FailurePoint p);  // "between_iterations", "mid_snapshot", ...
+
+struct FailureInjection {
+  // Strikes once the job has completed this many iterations (the first time it gets there).
+  // Mid-snapshot / mid-persist: in the first checkpoint that starts at or after then, before the
+  // middle shard is copied (snapshot) or after it is staged and before its rename (persist).
+  std::int64_t after_iteration = 0;
+  FailurePoint point = FailurePoint::kBetweenIterations;
+  // Harness ranks that fail. Each takes down the scenario node it stands on: every harness rank
+  // on that node loses its state and its host memory.
+  std::vector<int> ranks = {0};
+};
+
+struct HostJobSettings {
+  std::int64_t iterations = 20;            // the job ends when this much progress survives
+  std::vector<FailureInjection> failures;  // each strikes once, in order
+  // Bound on iterations executed in total (0: 4 x iterations + 100), so that a policy that
+  // never makes progress ends the job instead of looping.
+  std::int64_t max_executed_iterations = 0;
+};
+
+struct CheckpointRecord {
+  std::int64_t version = 0;
+  double stall_s = 0;  // the plan's blocking part (PlanTiming::blocking)
+  double wait_s = 0;   // waiting for the previous checkpoint's background ops first
+  // Training waiting for a background op that reads the live state (a snapshot the policy runs
+  // beside training): the harness cannot let training change the state under the copy, so it
+  // waits, where a GPU would copy from a frozen buffer or double-buffer the weights.
+  double live_state_wait_s = 0;
+  double background_s = 0;  // the plan's ops after the blocking part (total - blocking)
+  bool completed = false;   // every op finished (a failure aborts it)
+};
+
+struct RecoveryRecord {
+  Nanos time = 0;  // of the failure, from job start
+  std::int64_t failed_at_iteration = 0;
+  FailurePoint point = FailurePoint::kBetweenIterations;
+  std::vector<int> ranks;              // every harness rank the failure destroyed
+  std::int64_t requested_version = 0;  // what the policy asked for
+  std::int64_t restored_version = 0;   // what the load restored (older after a corrupt file)
+  double restart_s = 0;
+  double load_s = 0;
+  std::int64_t lost_iterations = 0;
+  bool bit_exact = false;  // every rank matched the reference after the load
+  bool localized = false;
+  double replay_s = 0;
+  std::vector<std::string> notes;  // fallbacks from the load
+};
+
+struct HostJobResult {
+  Ledger ledger;
+  Nanos wall = 0;
+  std::int64_t iterations = 0;           // surviving progress at the end
+  std::int64_t executed_iterations = 0;  // including recomputed ones
+  std::vector<CheckpointRecord> checkpoints;
+  std::vector<RecoveryRecord> recoveries;
+  std::vector<std::string> failures_not_injected;  // injections that found no matching point
+  double iteration_s = 0;             // median iteration time with nothing in the background
+  double iteration_background_s = 0;  // median while background checkpoint work ran (0: none)
+  std::int64_t bit_mismatches = 0;    // rank checks that failed, at recoveries and at the end
+  bool final_bit_exact = false;
+  double ettr() const;
+};
+
+// Runs the job. `state` must be at iteration 0; version 0 is written to the policy's durable tier
+// before the clock starts (a job starts from a saved initial state). `scaler` maps the policy's
+// plans to the harness ranks. Throws std::runtime_error when a recovery cannot restore any
+// version (the job cannot continue), never returns an unverified state silently.
+// REQUIRES: reference.iterations() >= settings.iterations.
+HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
+                           ComputePhase& compute, const PlanScaler& scaler,
+                           const ReferenceChecksums& reference, const HostJobSettings& settings);
+
+}  // namespace ckptlab::hw

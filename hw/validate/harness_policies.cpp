@@ -1,0 +1,60 @@
+#include "hw/validate/harness_policies.hpp"
+
+#include <fmt/format.h>
+
+#include "run/run_scenario.hpp"
+
+namespace ckptlab::hw {
+
+ConfigNode short_run_node(const PolicyEntry& entry, const ShortRun& run) {
+  YAML::Node copy = YAML::Clone(entry.node.yaml());
+  if (run.interval_iterations > 0) {
+    const bool has_rule = copy["interval"].IsDefined();
+    const bool has_count = copy["interval_iterations"].IsDefined();
+    if (has_rule || has_count) {
+      copy.remove("interval");
+      copy["interval_iterations"] = run.interval_iterations;
+    }
+    if (copy["persist_interval"].IsDefined()) {
+      const double s = run.iteration_time.value * static_cast<double>(run.interval_iterations) *
+                       run.persist_every_checkpoints;
+      copy["persist_interval"] =
+          fmt::format("{}ms", std::max<long long>(1, std::llround(s * 1000)));
+    }
+  }
+  return ConfigNode(copy, entry.node.file(), entry.node.key_path());
+}
+
+std::unique_ptr<Policy> make_harness_policy(const Scenario& s, const PolicyEntry& entry,
+                                            Executor& predictor, const ShortRun& run) {
+  const PolicyContext context{s.model,
+                              s.parallel,
+                              s.cluster,
+                              s.hardware,
+                              *s.shards,
+                              predictor,
+                              run.iteration_time.value > 0 ? run.iteration_time : s.iteration_time,
+                              s.failures.job_mtbf_seconds(s.cluster),
+                              expected_restart_time(s)};
+  return make_policy(short_run_node(entry, run), context);
+}
+
+std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler) {
+  const Plan* plan = policy.checkpoint_plan(policy.interval_iterations());
+  if (!plan) return fmt::format("{} issues no checkpoint at its interval", policy.kind());
+  const Plan scaled = scaler.scale(*plan);
+  for (const Op& op : scaled.ops) {
+    for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
+      const std::int64_t b = op.rank_bytes[r].value;
+      if (b != 0 && b != scaler.layout().ranks[r].bytes()) {
+        return fmt::format(
+            "{}: op '{}' moves part of a rank's state ({} of {} bytes on rank {}); the harness "
+            "maps only whole-state plans onto its shards",
+            policy.kind(), op.label, b, scaler.layout().ranks[r].bytes(), r);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ckptlab::hw

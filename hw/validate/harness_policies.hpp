@@ -1,0 +1,41 @@
+// Builds a scenario's policies for a short run on the hardware harness: the same policy code and
+// parameters, with the intervals a week-long run chooses (every 400 iterations, persist every
+// 3 h) rescaled so that a run of a few dozen iterations checkpoints several times.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "exec/executor.hpp"
+#include "hw/common/plan_scaler.hpp"
+#include "policy/policy.hpp"
+#include "scenario/scenario.hpp"
+
+namespace ckptlab::hw {
+
+struct ShortRun {
+  std::int64_t interval_iterations = 0;  // 0: keep the scenario's own interval
+  Seconds iteration_time;                // the harness iteration (persist_interval rescaling)
+  int persist_every_checkpoints = 2;     // in_memory/moetion: a persist every this many
+};
+
+// The policy's mapping with `interval` replaced by `interval_iterations: K` and a
+// `persist_interval` replaced by K * persist_every_checkpoints iterations' time, for the keys
+// the policy has (a policy without an interval key keeps its own rule). A copy: the scenario's
+// document is not changed.
+ConfigNode short_run_node(const PolicyEntry& entry, const ShortRun& run);
+
+// make_policy on the short-run node, with `predictor` as the executor the policy costs its plans
+// on (a ScaledExecutor over an analytic executor: policies time plans in their constructors,
+// which a hardware executor would try to run). The context's hardware is the scenario's (policy
+// checks such as "replicas fit host memory" are about the full-size job).
+std::unique_ptr<Policy> make_harness_policy(const Scenario& scenario, const PolicyEntry& entry,
+                                            Executor& predictor, const ShortRun& run);
+
+// Why the harness cannot verify this policy bit for bit, or nullopt when it can: its plans must
+// move whole rank states (a partial-state plan, as PEC's or MoEtion's sparse checkpoints, needs
+// an expert-level mapping the harness does not have yet). Checks the first checkpoint plan.
+std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler);
+
+}  // namespace ckptlab::hw

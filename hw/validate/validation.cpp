@@ -1,0 +1,215 @@
+#include "hw/validate/validation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <set>
+
+#include "exec/analytic_executor.hpp"
+#include "failure/failure_process.hpp"
+#include "failure/restart_model.hpp"
+#include "hw/common/plan_scaler.hpp"
+#include "hw/validate/harness_policies.hpp"
+
+namespace ckptlab::hw {
+namespace {
+
+// The failures the hardware run saw, at the wall times it saw them: the simulator replays them.
+class ScheduledFailures final : public FailureProcess {
+ public:
+  explicit ScheduledFailures(std::deque<FailureEvent> events) : events_(std::move(events)) {}
+  std::optional<FailureEvent> next() override {
+    if (events_.empty()) return std::nullopt;
+    FailureEvent e = events_.front();
+    events_.pop_front();
+    return e;
+  }
+
+ private:
+  std::deque<FailureEvent> events_;
+};
+
+double mean(const std::vector<double>& v) {
+  if (v.empty()) return 0;
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+MetricError metric(std::string name, std::string what, double measured, double predicted,
+                   bool measured_something) {
+  MetricError m{std::move(name), std::move(what), measured, predicted, std::nullopt};
+  if (measured_something && measured > 0) m.error = (predicted - measured) / measured;
+  return m;
+}
+
+bool plan_has(const Plan& p, OpKind kind) {
+  return std::any_of(p.ops.begin(), p.ops.end(), [&](const Op& op) { return op.kind == kind; });
+}
+
+std::vector<std::int64_t> scenario_nodes(const HarnessLayout& layout,
+                                         const std::vector<int>& ranks) {
+  std::set<std::int64_t> nodes;
+  for (int r : ranks) nodes.insert(layout.ranks.at(static_cast<size_t>(r)).scenario_node);
+  return {nodes.begin(), nodes.end()};
+}
+
+// Failure k of n strikes after k/(n+1) of the run, on a seeded rank; points cycle through what
+// the policy's checkpoint can be interrupted in.
+std::vector<FailureInjection> schedule(const ValidationOptions& o, const Plan& plan, int world,
+                                       std::uint64_t seed) {
+  // A persist runs the longest (often beyond the run's end when it is in the background), so a
+  // mid-persist failure goes first, where it has the rest of the run to strike.
+  std::vector<FailurePoint> points;
+  if (plan_has(plan, OpKind::kPersist)) points.push_back(FailurePoint::kMidPersist);
+  points.push_back(FailurePoint::kMidSnapshot);
+  points.push_back(FailurePoint::kBetweenIterations);
+  std::mt19937_64 rng(seed);
+  std::vector<FailureInjection> out;
+  for (int k = 1; k <= o.failures; ++k) {
+    FailureInjection f;
+    f.after_iteration = k * o.iterations / (o.failures + 1);
+    f.point = points[static_cast<size_t>(k - 1) % points.size()];
+    f.ranks = {static_cast<int>(rng() % static_cast<std::uint64_t>(world))};
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t Validation::bit_mismatches() const {
+  std::int64_t n = 0;
+  for (const PolicyValidation& p : policies) n += p.measured.bit_mismatches;
+  return n;
+}
+
+Validation validate_on_host(const Scenario& scenario, const HardwareProfile& profile,
+                            const ValidationOptions& o) {
+  if (o.iterations < 2) throw std::invalid_argument("validate needs at least 2 iterations");
+  if (o.failures < 0) throw std::invalid_argument("validate: failures must be >= 0");
+  if (o.work_dir.empty()) throw std::invalid_argument("validate needs a work directory");
+  const std::int64_t interval =
+      o.interval > 0 ? o.interval : std::max<std::int64_t>(2, o.iterations / 6);
+
+  const HarnessLayout layout = make_harness_layout(*scenario.shards, o.harness);
+  const PlanScaler scaler(layout);
+  AnalyticExecutor analytic(harness_cluster(layout), profile);
+  ScaledExecutor predictor(scaler, analytic);
+  ComputePhase compute(o.compute);
+  const ReferenceChecksums reference(layout, o.seed, o.harness.router_tokens_per_expert,
+                                     o.iterations);
+  const ShortRun run{interval, compute.expected(), 2};
+
+  Validation v;
+  v.scenario = scenario.name;
+  v.profile = profile.name;
+  v.setup = fmt::format(
+      "{}; {} iterations of {:.0f} ms compute, checkpoint every {} iterations, "
+      "{} injected failure(s) per policy",
+      layout.describe(), o.iterations, o.compute.value * 1e3, interval, o.failures);
+  if (layout.world() < o.harness.ranks) {
+    v.notes.push_back(
+        fmt::format("only {} ranks hold one copy of the model (tp * pp); {} were asked for",
+                    layout.candidates, o.harness.ranks));
+  }
+  v.notes.push_back(
+      "intervals are rescaled to the short run; detection and process restart are not "
+      "exercised (the simulator gets the measured teardown time as process_restart)");
+
+  for (size_t i = 0; i < scenario.policies.size(); ++i) {
+    const PolicyEntry& entry = scenario.policies[i];
+    PolicyValidation pv;
+    pv.label = entry.label;
+    auto probe = make_harness_policy(scenario, entry, predictor, run);
+    pv.kind = probe->kind();
+    pv.description = probe->describe();
+    if (auto why = harness_limitation(*probe, scaler)) {
+      pv.skipped = *why;
+      v.policies.push_back(std::move(pv));
+      continue;
+    }
+    const Plan* first = probe->checkpoint_plan(probe->interval_iterations());
+
+    // The hardware run.
+    TrainerState state(layout, o.seed, o.harness.router_tokens_per_expert);
+    const std::filesystem::path dir = o.work_dir / fmt::format("policy{}", i);
+    std::filesystem::remove_all(dir);
+    HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
+    HostJobSettings settings;
+    settings.iterations = o.iterations;
+    settings.failures = schedule(o, *first, layout.world(), o.seed + i);
+    auto policy = make_harness_policy(scenario, entry, predictor, run);
+    pv.measured = run_host_job(*policy, executor, state, compute, scaler, reference, settings);
+    std::filesystem::remove_all(dir);
+    const HostJobResult& m = pv.measured;
+
+    // The same plans on the analytic executor with the calibrated profile.
+    auto model = make_harness_policy(scenario, entry, predictor, run);
+    std::vector<double> stall_m, stall_p, bg_m, bg_p, load_m, load_p, restart_m;
+    for (const CheckpointRecord& c : m.checkpoints) {
+      if (!c.completed) continue;
+      const Plan* plan = model->checkpoint_plan(c.version);
+      if (!plan) continue;
+      const PlanTiming t = predictor.execute(*plan);
+      stall_m.push_back(c.stall_s + c.live_state_wait_s);
+      stall_p.push_back(t.blocking.value);
+      if (c.background_s > 0 || t.total > t.blocking) {
+        bg_m.push_back(c.background_s);
+        bg_p.push_back((t.total - t.blocking).value);
+      }
+    }
+    std::deque<FailureEvent> events;
+    for (const RecoveryRecord& r : m.recoveries) {
+      const FailureEvent e{r.time, scenario_nodes(layout, r.ranks), "injected", Seconds{0}};
+      events.push_back(e);
+      Catalog catalog;
+      for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
+        catalog.seed(r.requested_version, t);
+      }
+      const RecoveryPlan plan = model->plan_recovery(e, catalog, r.failed_at_iteration);
+      load_m.push_back(r.load_s);
+      load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
+      restart_m.push_back(r.restart_s);
+    }
+
+    // The short job itself, replayed by the simulator with the measured failure times.
+    auto simulated = make_harness_policy(scenario, entry, predictor, run);
+    ScheduledFailures failures(events);
+    RestartSpec restart;  // no spares, no waits: the harness restarts in place
+    SparePool spares(restart);
+    JobSettings js;
+    js.iteration_time = Seconds{m.iteration_s};
+    js.horizon = to_seconds(m.wall);
+    js.background_slowdown = profile.background_slowdown;
+    js.process_restart = Seconds{mean(restart_m)};
+    pv.predicted = run_job(*simulated, predictor, failures, spares, js);
+    const JobResult& p = pv.predicted;
+
+    const double slow_m = m.iteration_s > 0 && m.iteration_background_s > 0
+                              ? m.iteration_background_s / m.iteration_s - 1
+                              : 0;
+    const double ettr_p = p.wall > 0 ? static_cast<double>(p.ledger.of(TimeCategory::kProductive)) /
+                                           static_cast<double>(p.wall)
+                                     : 0;
+    pv.metrics = {
+        metric("checkpoint_stall_s",
+               "training stalled per completed checkpoint (blocking ops + waits on live-state "
+               "copies), mean",
+               mean(stall_m), mean(stall_p), !stall_m.empty()),
+        metric("background_s", "background part (persist, replication) of a checkpoint, mean",
+               mean(bg_m), mean(bg_p), !bg_m.empty()),
+        metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
+               !load_m.empty()),
+        metric("background_slowdown", "iteration slow-down beside background work (fraction)",
+               slow_m, profile.background_slowdown, m.iteration_background_s > 0),
+        metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
+    };
+    v.policies.push_back(std::move(pv));
+  }
+  return v;
+}
+
+}  // namespace ckptlab::hw

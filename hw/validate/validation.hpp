@@ -1,0 +1,75 @@
+// `ckptlab validate`: how well the simulator predicts the hardware. Each policy of a scenario
+// runs for a few dozen iterations on the host harness (real copies, sockets, files, injected
+// failures, bit-exact recovery checks), and the analytic executor with the calibrated profile
+// predicts the same scaled plans and the same short job (run_job with the measured failure
+// times); the report gives the prediction error of each metric.
+//
+// The scenario is far larger than a host: the harness samples a few ranks of its first
+// data-parallel replica and scales their state to a byte budget (HarnessLayout::describe says by
+// how much); intervals are rescaled to the short run (harness_policies.hpp). Both sides see the
+// scaled setup, so the comparison is like for like; what it validates is the executor's timing
+// model and the job state machine at that scale, not the full-size figures.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/hardware_profile.hpp"
+#include "hw/common/state_layout.hpp"
+#include "hw/host/host_job.hpp"
+#include "job/job_run.hpp"
+#include "scenario/scenario.hpp"
+
+namespace ckptlab::hw {
+
+struct ValidationOptions {
+  std::int64_t iterations = 30;
+  int failures = 2;           // injected per policy: mid-snapshot, mid-persist, between
+  std::int64_t interval = 0;  // checkpoint every this many iterations (0: iterations / 6)
+  HarnessOptions harness{4, Bytes{128LL << 20}, 32, 4};
+  Seconds compute{0.05};           // compute phase per iteration
+  std::filesystem::path work_dir;  // checkpoint files go below it (REQUIRED)
+  std::uint64_t seed = 1;
+};
+
+struct MetricError {
+  std::string metric;  // "checkpoint_stall_s", ...
+  std::string what;    // one line: what is compared
+  double measured = 0;
+  double predicted = 0;
+  // (predicted - measured) / measured; nullopt when nothing was measured (no such event).
+  std::optional<double> error;
+};
+
+struct PolicyValidation {
+  std::string label;
+  std::string kind;
+  std::string description;
+  std::optional<std::string> skipped;  // why the harness did not run it
+  HostJobResult measured;
+  JobResult predicted;
+  std::vector<MetricError> metrics;
+};
+
+struct Validation {
+  std::string scenario;
+  std::string setup;    // HarnessLayout::describe() and the run's shape
+  std::string profile;  // name of the calibrated profile used for the predictions
+  std::vector<std::string> notes;
+  std::vector<PolicyValidation> policies;
+  std::int64_t bit_mismatches() const;
+};
+
+// Runs every policy of `scenario` on the host harness and predicts it with `profile`. Throws
+// InputError for bad policy parameters, std::invalid_argument for bad options, and
+// std::runtime_error when a recovery fails on the hardware.
+Validation validate_on_host(const Scenario& scenario, const HardwareProfile& profile,
+                            const ValidationOptions& options);
+
+nlohmann::ordered_json validation_json(const Validation& v);
+std::string format_validation(const Validation& v);
+
+}  // namespace ckptlab::hw

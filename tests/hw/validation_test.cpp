@@ -1,0 +1,83 @@
+// validate on a tiny scenario: every policy runs on the host harness with injected failures,
+// every recovery is bit-exact, and each metric gets a measured value, a prediction and an error.
+#include "hw/validate/validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include "hw_test_util.hpp"
+
+namespace ckptlab::hw {
+namespace {
+
+// A profile of plausible host figures: the test checks the plumbing, not this machine's speed
+// (calibrate_test covers measuring it).
+HardwareProfile host_like_profile() {
+  const std::string yaml = R"(
+name: test-host
+gpu_memory: 16 GB
+host_memory: 16 GB
+pcie_d2h: 4 GB/s
+pcie_h2d: 4 GB/s
+nvlink: 4 GB/s
+nics_per_node: 1
+nic_bandwidth: 1 GB/s
+local_disk_write: 300 MB/s
+local_disk_read: 500 MB/s
+storage_write: 300 MB/s
+storage_read: 500 MB/s
+storage_per_client: 300 MB/s
+background_slowdown: 0.1
+iteration_time: 10ms
+)";
+  return decode_hardware(ConfigNode::load_string(yaml, "test profile"));
+}
+
+TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
+  testing::TestDir dir;
+  const Scenario s =
+      load_scenario(std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {});
+  ValidationOptions o;
+  o.iterations = 12;
+  o.failures = 2;
+  o.interval = 3;
+  o.harness = {4, Bytes{2 << 20}, 8, 4};
+  o.compute = Seconds{0.005};
+  o.work_dir = dir.path();
+  const Validation v = validate_on_host(s, host_like_profile(), o);
+
+  ASSERT_EQ(v.policies.size(), 3u);
+  EXPECT_NE(v.setup.find("4 of 4 ranks"), std::string::npos) << v.setup;
+  EXPECT_EQ(v.bit_mismatches(), 0);
+  for (const PolicyValidation& p : v.policies) {
+    ASSERT_FALSE(p.skipped.has_value()) << p.label << ": " << *p.skipped;
+    EXPECT_TRUE(p.measured.final_bit_exact) << p.label;
+    EXPECT_EQ(p.measured.iterations, 12) << p.label;
+    EXPECT_EQ(p.measured.recoveries.size(), 2u) << p.label;
+    for (const RecoveryRecord& r : p.measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
+    std::vector<std::string> names;
+    for (const MetricError& m : p.metrics) names.push_back(m.metric);
+    EXPECT_EQ(names, (std::vector<std::string>{"checkpoint_stall_s", "background_s",
+                                               "recovery_load_s", "background_slowdown", "ettr"}));
+    for (const MetricError& m : p.metrics) {
+      EXPECT_GE(m.predicted, 0) << p.label << " " << m.metric;
+      if (m.metric == "checkpoint_stall_s" || m.metric == "recovery_load_s" || m.metric == "ettr") {
+        ASSERT_TRUE(m.error.has_value()) << p.label << " " << m.metric;
+        EXPECT_GT(m.measured, 0) << p.label << " " << m.metric;
+      }
+      // in_memory's snapshot runs beside training (predicted stall 0); the loads always take time.
+      if (m.metric == "recovery_load_s" || m.metric == "ettr") {
+        EXPECT_GT(m.predicted, 0) << p.label;
+      }
+    }
+    EXPECT_EQ(p.predicted.failures, 2) << p.label << ": the simulator replays the same failures";
+  }
+  const auto j = validation_json(v);
+  EXPECT_EQ(j["policies"].size(), 3u);
+  EXPECT_TRUE(j["policies"][0]["metrics"][0].contains("error"));
+  const std::string table = format_validation(v);
+  EXPECT_NE(table.find("recovery_load_s"), std::string::npos);
+  EXPECT_NE(table.find("bit-exact"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ckptlab::hw

@@ -21,6 +21,11 @@ ParallelConfig decode_parallel(const ConfigNode& node, const ClusterSpec& cluste
   if (p.global_batch_tokens <= 0) node["global_batch_tokens"].fail("must be positive");
 
   const std::int64_t gpus = cluster.gpus();
+  // Each degree is checked against the GPU count before they are multiplied, so that absurd
+  // values are reported instead of overflowing.
+  if (p.tp > gpus) node["tp"].fail(fmt::format("tp = {} exceeds the cluster's {} GPUs", p.tp, gpus));
+  if (p.pp > gpus) node["pp"].fail(fmt::format("pp = {} exceeds the cluster's {} GPUs", p.pp, gpus));
+  if (p.ep > gpus) node["ep"].fail(fmt::format("ep = {} exceeds the cluster's {} GPUs", p.ep, gpus));
   const std::int64_t model_parallel = p.tp * p.pp;
   if (gpus % model_parallel != 0) {
     node.fail(fmt::format("tp * pp = {} * {} = {} does not divide the cluster's {} GPUs "

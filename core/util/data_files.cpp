@@ -39,13 +39,15 @@ std::string resolve_catalog_entry(const std::string& catalog_subdir, const std::
   if (is_path) {
     fs::path p(name_or_path);
     if (p.is_relative()) p = fs::path(referring_file).parent_path() / p;
-    if (!fs::is_regular_file(p)) {
+    std::error_code ec;  // e.g. a name too long for the file system: "does not exist", not a throw
+    if (!fs::is_regular_file(p, ec)) {
       throw std::invalid_argument(fmt::format("file \"{}\" does not exist", p.string()));
     }
     return p.string();
   }
   fs::path p = fs::path(data_dir()) / catalog_subdir / (name_or_path + ".yaml");
-  if (!fs::is_regular_file(p)) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) {
     throw std::invalid_argument(fmt::format("no {} entry named \"{}\"; known: {}", catalog_subdir,
                                             name_or_path, fmt::join(list_catalog(catalog_subdir), ", ")));
   }

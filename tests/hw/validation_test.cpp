@@ -60,7 +60,10 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
                                                "recovery_load_s", "background_slowdown", "ettr"}));
     for (const MetricError& m : p.metrics) {
       EXPECT_GE(m.predicted, 0) << p.label << " " << m.metric;
-      if (m.metric == "checkpoint_stall_s" || m.metric == "recovery_load_s" || m.metric == "ettr") {
+      // in_memory's predicted stall is 0 (its snapshot runs beside training) and its measured
+      // stall is 0 or a timing-dependent wait, so its relative error may be undefined.
+      const bool stall = m.metric == "checkpoint_stall_s" && p.label != "in_memory";
+      if (stall || m.metric == "recovery_load_s" || m.metric == "ettr") {
         ASSERT_TRUE(m.error.has_value()) << p.label << " " << m.metric;
         EXPECT_GT(m.measured, 0) << p.label << " " << m.metric;
       }

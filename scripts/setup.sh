@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ ninja-build pkg-config git
-  libyaml-cpp-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
+  libyaml-cpp-dev libyaml-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
   libboost-dev  # Boost.Math headers: distributions, erfc, brent_find_minima (failure fits)
   libsimgrid-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a fresh Debian machine: installs what is missing, builds everything and runs
 # the whole test suite with ctest, then runs it again built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (in its own build directory). Exits non-zero on any failure.
+# UndefinedBehaviorSanitizer (in its own build directory), then fuzzes the input readers
+# with a fixed seed and input count (scripts/fuzz.sh, clang + libFuzzer). Exits non-zero on any failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -19,4 +20,12 @@ if [ "${CKPTLAB_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== tests under ASan + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+fi
+
+# The fuzz smoke: 30,000 inputs per target from a fixed seed (CKPTLAB_FUZZ_RUNS), 35 s here once
+# built, and the same inputs on every machine, so the verdict does not depend on speed;
+# CKPTLAB_SKIP_FUZZ=1 skips it; docs/fuzzing.md describes a longer campaign.
+if [ "${CKPTLAB_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz smoke (clang, libFuzzer, ASan + UBSan) =="
+  CKPTLAB_FUZZ_RUNS=${CKPTLAB_FUZZ_RUNS:-30000} "$root/scripts/fuzz.sh"
 fi

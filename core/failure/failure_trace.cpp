@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "failure/trace_time.hpp"
+#include "util/csv_fields.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab {
@@ -18,25 +19,7 @@ namespace {
 
 constexpr std::string_view kColumns[] = {"time_s", "node", "kind"};
 
-struct Field {
-  std::string_view text;
-  int column = 1;  // 1-based character column of the field start, for the InputError
-};
-
-// Splits off the first three comma-separated fields. Anything after a third comma is an extra
-// column and is ignored. Returns how many fields were found (at most 3).
-int split_fields(std::string_view line, Field (&fields)[3]) {
-  int count = 0;
-  size_t start = 0;
-  while (count < 3) {
-    const size_t comma = line.find(',', start);
-    const size_t end = comma == std::string_view::npos ? line.size() : comma;
-    fields[count++] = {line.substr(start, end - start), static_cast<int>(start) + 1};
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return count;
-}
+using Field = CsvField;
 
 // Splits a whole CSV line, unquoting "..." fields ("" is a quote inside one). The first three
 // columns never need quotes; the extra ones (original labels) may hold commas. Returns the
@@ -156,7 +139,7 @@ FailureTrace parse_failure_trace(std::istream& in, const std::string& origin,
     std::string_view text(raw);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     Field fields[3];
-    const int count = split_fields(text, fields);
+    const int count = split_leading_fields(text, fields);
     if (line == 1) {
       // The header names the columns; checking it catches a file of another format (or the
       // columns in another order) before its numbers are misread.

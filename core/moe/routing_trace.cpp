@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "util/csv_fields.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab {
@@ -17,24 +18,7 @@ namespace {
 constexpr std::string_view kColumns[] = {"iteration", "layer", "expert", "tokens"};
 constexpr int kColumnCount = 4;
 
-struct Field {
-  std::string_view text;
-  int column = 1;  // 1-based character column of the field start
-};
-
-// Splits off the first four comma-separated fields; anything after a fourth comma is ignored.
-int split_fields(std::string_view line, Field (&fields)[kColumnCount]) {
-  int count = 0;
-  size_t start = 0;
-  while (count < kColumnCount) {
-    const size_t comma = line.find(',', start);
-    const size_t end = comma == std::string_view::npos ? line.size() : comma;
-    fields[count++] = {line.substr(start, end - start), static_cast<int>(start) + 1};
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return count;
-}
+using Field = CsvField;
 
 [[noreturn]] void fail(const std::string& origin, int line, const Field& f, int col,
                        const std::string& what) {
@@ -63,7 +47,7 @@ RoutingTrace parse_routing_trace(std::istream& in, const std::string& origin) {
     std::string_view text(raw);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     Field fields[kColumnCount];
-    const int count = split_fields(text, fields);
+    const int count = split_leading_fields(text, fields);
     if (line == 1) {
       for (int c = 0; c < kColumnCount; ++c) {
         if (c >= count || fields[c].text != kColumns[c]) {

@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -49,6 +50,28 @@ std::vector<PolicyEntry> decode_policies(const ConfigNode& node) {
     out.push_back({p, label});
   }
   return out;
+}
+
+// Every failure is simulated one by one, so a failure rate that would give millions of failures
+// in the horizon (a typo such as mtbf_node: 1ns, or an MTBF in the wrong unit) would run for
+// hours or days instead of answering; it is rejected with the count it would have produced.
+constexpr double kMaxFailuresPerReplication = 1e6;
+
+void check_failure_budget(const Scenario& s, const ConfigNode& root) {
+  if (!root.has("failures")) return;
+  const double expected = s.horizon.value / s.failures.job_mtbf_seconds(s.cluster);
+  if (!(expected > kMaxFailuresPerReplication)) return;
+  const ConfigNode failures = root["failures"];
+  std::optional<ConfigNode> at;
+  for (const char* key : {"mtbf_node", "mtbf_job", "scale", "trace"}) {
+    if ((at = failures.find(key))) break;
+  }
+  (at ? *at : failures)
+      .fail(fmt::format("this failure rate (job MTBF {}) gives about {:.3g} failures in the "
+                        "horizon of {}; ckptlab simulates at most 1,000,000 per replication (each is "
+                        "simulated one by one): check the MTBF and its unit",
+                        format_duration(Seconds{s.failures.job_mtbf_seconds(s.cluster)}),
+                        expected, format_duration(s.horizon)));
 }
 
 }  // namespace
@@ -108,6 +131,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     root["horizon"].fail(fmt::format("horizon {} is shorter than one iteration ({})",
                                      format_duration(s.horizon), format_duration(s.iteration_time)));
   }
+  check_failure_budget(s, root);
 
   YAML::Emitter emitter;
   emitter << root.yaml();

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/yaml_syntax.hpp"
+
 namespace ckptlab {
 
 namespace {
@@ -33,6 +35,7 @@ ConfigNode ConfigNode::load_file(const std::string& path) {
 }
 
 ConfigNode ConfigNode::load_string(const std::string& text, const std::string& origin) {
+  check_yaml_syntax(text, origin);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -305,6 +308,13 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0) fail("expected key.path=value");
   const std::string path = assignment.substr(0, eq);
   YAML::Node value;
+  try {
+    check_yaml_syntax(assignment.substr(eq + 1), "--set");
+  } catch (const InputError& e) {
+    // The problem without check_yaml_syntax's "invalid YAML: " prefix.
+    const std::string& m = e.message();
+    fail("value is not valid YAML: " + m.substr(std::min(m.find(": ") + 2, m.size())));
+  }
   try {
     // Rebuilt without positions, so errors about it say it came from --set rather than pointing
     // at line 1 of the scenario file.

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -30,20 +32,11 @@ const std::vector<std::string> kLabels = {"sync_full@30m", "sync_full@daly", "as
 // run_default runs this many replications: wall times are totals over them.
 constexpr double kReplications = 2;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-struct Result {
-  int status = -1;  // exit status; -1 when the shell did not exit normally
-  std::string out;
-  std::string err;
-};
+using ckptlab::cli_test::Result;
+using ckptlab::cli_test::lines_of;
+using ckptlab::cli_test::quoted;
+using ckptlab::cli_test::read_file;
+using ckptlab::cli_test::run_in;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -60,17 +53,7 @@ class CliTest : public ::testing::Test {
   }
 
   // Runs `ckptlab <args>` in the test's temp directory, capturing stdout and stderr in files.
-  Result ckptlab(const std::string& args) {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    const std::string command = "cd " + quoted(dir_.string()) + " && " + quoted(CKPTLAB_EXE) + " " +
-                                args + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
-    const int raw = std::system(command.c_str());
-    Result r;
-    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
+  Result ckptlab(const std::string& args) { return run_in(dir_, quoted(CKPTLAB_EXE) + " " + args); }
 
   // `ckptlab run <default scenario> --out <dir>/<out> <extra>`; asserts success.
   json run_default(const std::string& out, const std::string& extra = "") {

@@ -76,7 +76,8 @@ TEST(InMemory, NodeFailureRestoresTheNewestReplicaFromPeerMemory) {
   EXPECT_LE(r.rolled_back_iterations, 1);
   EXPECT_EQ(r.ledger.of(TimeCategory::kStateLoad), to_nanos(Seconds{2.0}));
   for (const auto& e : r.timeline) {
-    if (e.event == "failure") EXPECT_NE(e.detail.find("from peer_host"), std::string::npos) << e.detail;
+    if (e.event != "failure") continue;
+    EXPECT_NE(e.detail.find("from peer_host"), std::string::npos) << e.detail;
   }
   EXPECT_EQ(r.ledger.total(), r.wall);
 }

@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "hw/calibrate/calibrate.hpp"
 #ifdef CKPTLAB_HAVE_CUDA
@@ -64,12 +64,7 @@ int calibrate_command(const std::vector<std::string>& args) {
       "dir", po::value(&dir), "directory for the storage paths (default: next to --out)")(
       "compute", po::value(&compute), "compute phase of the slow-down measurement (50ms)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(options).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, vm)) return 0;
   if (ranks < 1 || ranks > 64) throw std::invalid_argument("--ranks must be between 1 and 64");
   if (iterations < 1) throw std::invalid_argument("--iters must be >= 1");
 

@@ -11,11 +11,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "failure/fit/fit_yaml.hpp"
 #include "failure/fit/lifetime_fit.hpp"
@@ -155,20 +155,10 @@ int fit_command(const std::vector<std::string>& args) {
       "repair-column", po::value(&repair_column),
       "column of repair times in seconds (default repair_s when the trace has it)")(
       "out,o", po::value(&out), "write the failures: YAML here (default: print it)");
-  po::options_description hidden;
   std::string file;
-  hidden.add_options()("trace", po::value(&file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("trace", 1);
+  const Positional positional{"trace", &file};
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, vm, &positional)) return 0;
   if (file.empty()) throw std::invalid_argument("failures fit needs a trace file (see --help)");
   if (vm.count("nodes") && nodes < 1) throw std::invalid_argument("--nodes must be >= 1");
   const TraceWindow window = window_text.empty() ? TraceWindow{} : [&] {

@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <stdexcept>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "explain.hpp"
 #include "exec/analytic_executor.hpp"
@@ -20,6 +20,8 @@
 #include "run/run_scenario.hpp"
 #include "run/summary.hpp"
 #include "run_table.hpp"
+#include "sweep_table.hpp"  // write_file_atomically
+#include "trace_events.hpp"
 #include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
@@ -70,6 +72,7 @@ int run_command(const std::vector<std::string>& args) {
   std::string backend;
   std::size_t replications = 0;
   std::string precision;
+  std::string trace_path;
   options.add_options()("help,h", "this help")(
       "out,o", po::value(&out), "results directory (default results/<scenario name>)")(
       "force,f", "replace an existing results directory")(
@@ -83,22 +86,14 @@ int run_command(const std::vector<std::string>& args) {
       "precision", po::value(&precision),
       "add replications until every ETTR half-width is below this, e.g. 0.5% (cap 64)")(
       "no-write", "print the table only; write no results")(
+      "trace", po::value(&trace_path),
+      "also write a Chrome/Perfetto trace of the run (trace-event JSON) to this file")(
       "explain", "print each policy's checkpoint and recovery plans (ops, tiers, bytes, times) "
                  "and exit without running");
-  po::options_description hidden;
   std::string scenario_path;
-  hidden.add_options()("scenario", po::value(&scenario_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
+  const Positional positional{"scenario", &scenario_path};
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, vm, &positional)) return 0;
   if (scenario_path.empty()) throw std::invalid_argument("run needs a scenario file (see --help)");
   if (vm.count("seed")) {
     if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
@@ -134,8 +129,15 @@ int run_command(const std::vector<std::string>& args) {
                              {"scenario.yaml", scenario.canonical_yaml + "\n"}},
                             vm.count("force") > 0);
   }
+  if (!trace_path.empty()) {
+    write_file_atomically(trace_path, make_trace_json(summary, make_timeline_csv(outcome)));
+  }
   std::fputs(format_run_table(summary).c_str(), stdout);
   if (write) std::printf("\nresults: %s/summary.json, timeline.csv\n", out.c_str());
+  if (!trace_path.empty()) {
+    std::printf("trace: %s (open in https://ui.perfetto.dev or chrome://tracing)\n",
+                trace_path.c_str());
+  }
   return 0;
 }
 

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
+#include "command_line.hpp"
 #include "cluster/hardware_profile.hpp"
 #include "commands.hpp"
 #include "hw/calibrate/calibrate.hpp"
@@ -63,20 +63,10 @@ int validate_command(const std::vector<std::string>& args) {
       "dir", po::value(&dir), "directory for the checkpoint files (default: next to --out)")(
       "seed", po::value(&seed), "seed of the state, the router and the failure ranks (1)")(
       "set", po::value(&overrides)->composing(), "override a scenario key (repeatable)");
-  po::options_description hidden;
   std::string scenario_path;
-  hidden.add_options()("scenario", po::value(&scenario_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
+  const Positional positional{"scenario", &scenario_path};
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, vm, &positional)) return 0;
   if (scenario_path.empty())
     throw std::invalid_argument("validate needs a scenario file (see --help)");
   if (backend == "cuda") {

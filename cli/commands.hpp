@@ -11,6 +11,8 @@ namespace ckptlab {
 int run_command(const std::vector<std::string>& args);
 int models_command(const std::vector<std::string>& args);
 int failures_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 int calibrate_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 

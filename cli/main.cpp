@@ -17,11 +17,13 @@ constexpr const char* kUsage = R"(usage: ckptlab <command> [options]
 
 commands:
   run <scenario.yaml>     simulate the scenario's policies and print the comparison table
+  sweep <scenario.yaml>   run every point of the scenario's sweep (axes or points); sweep.csv
+  report <results dir>    Markdown + HTML report with plots of a run's or a sweep's results
+  calibrate               measure this machine's hardware profile (--backend host|cuda)
+  validate <scenario>     run the policies on the host harness; the simulator's error per metric
   models list             the model catalog
   models show <name>      a model's shape, parameter counts and state bytes
   failures fit <trace>    fit failure models to a cluster's log; write a failures: section
-  calibrate               measure this machine's hardware profile (--backend host|cuda)
-  validate <scenario>     run the policies on the host harness; the simulator's error per metric
 
 options:
   --help                  help (also after a command: ckptlab run --help)
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
     if (command == "run") return ckptlab::run_command(rest);
     if (command == "models") return ckptlab::models_command(rest);
     if (command == "failures") return ckptlab::failures_command(rest);
+    if (command == "sweep") return ckptlab::sweep_command(rest);
+    if (command == "report") return ckptlab::report_command(rest);
     if (command == "calibrate") return ckptlab::calibrate_command(rest);
     if (command == "validate") return ckptlab::validate_command(rest);
     std::fprintf(stderr, "ckptlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);

@@ -1,0 +1,7 @@
+"""ckptlab's report: figures and documents from a results directory (docs/sweeps.md).
+
+Modules: load (results directory -> Results, validation.json -> Validation), units
+(human-readable numbers), figures (matplotlib PNGs: curves, bars, validation), document (blocks
+rendered as Markdown and self-contained HTML), content (what the report says; validation adds the
+predicted-vs-measured section). analysis/report.py is the entry point that `ckptlab report` runs.
+"""

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <new>
 #include <exception>
 #include <string>
 #include <vector>
@@ -70,6 +71,13 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "ckptlab: error: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Nothing was written: results are only written once complete.
+    std::fprintf(stderr,
+                 "ckptlab: out of memory: the scenario needs more memory than this machine has "
+                 "(the shard map and failure streams grow with cluster.nodes and the model); no "
+                 "results were written\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ckptlab: run failed: %s\n", e.what());
     return 1;

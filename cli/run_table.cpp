@@ -33,7 +33,10 @@ std::string format_run_table(const nlohmann::ordered_json& summary) {
             ? fmt::format("{:+.4f}", vs["ettr_difference"].get<double>())
             : fmt::format("{:+.4f} ± {:.4f}", vs["ettr_difference"].get<double>(),
                           vs["half_width"].get<double>());
-    rows.push_back({p["policy"].get<std::string>(), ettr, paired,
+    // A policy that spent the event budget is marked; its figures cover the simulated part.
+    const std::string label =
+        p["policy"].get<std::string>() + (p.contains("stopped_early") ? " (stopped early)" : "");
+    rows.push_back({label, ettr, paired,
                     hours(t["checkpoint_stall"].get<double>()), hours(t["slowdown"].get<double>()),
                     hours(t["lost_work"].get<double>()), hours(down),
                     fmt::format("{}", p["failures"].get<std::int64_t>()),

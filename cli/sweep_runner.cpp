@@ -177,6 +177,14 @@ void run_point(const std::string& scenario_path, const PointJob& job, const std:
     // The directory appeared while this point ran: fine when it is this very point, finished.
     if (!point_finished(points_dir, job.hash)) throw;
   }
+  // The point is finished (its results are kept and not rerun), but a policy in it did not
+  // reach the horizon: its summary.json says so in `stopped_early`.
+  for (const PolicyOutcome& p : outcome.policies) {
+    if (!p.job.stopped_early.empty()) {
+      std::fprintf(stderr, "ckptlab: point %s: %s stopped early, %s\n", job.hash.c_str(),
+                   p.label.c_str(), p.job.stopped_early.c_str());
+    }
+  }
 }
 
 std::vector<PointResult> run_points(const std::vector<PointJob>& jobs,

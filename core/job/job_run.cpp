@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "util/input_error.hpp"
+#include "util/units.hpp"
 
 namespace ckptlab {
 
@@ -36,9 +37,18 @@ class JobRun {
   JobResult run() {
     std::uint64_t steps = 0;
     while (now_ < horizon_) {
-      if (settings_.progress && steps++ % 4096 == 0) {
+      if (settings_.max_events > 0 &&
+          steps + static_cast<std::uint64_t>(result_.failures) >= settings_.max_events) {
+        result_.stopped_early = fmt::format(
+            "event budget of {} steps (iterations, checkpoints, failures) spent at {} of the "
+            "{} horizon; raise limits.max_events or shorten the horizon",
+            settings_.max_events, format_duration(to_seconds(now_)), format_duration(to_seconds(horizon_)));
+        break;
+      }
+      if (settings_.progress && steps % 4096 == 0) {
         settings_.progress(static_cast<double>(now_) / static_cast<double>(horizon_));
       }
+      ++steps;
       // After a rollback the restored version is already durable: do not write it again.
       const bool already_saved = catalog_.newest_complete(policy_.durable_tier()) == iteration_;
       if (const Plan* plan = already_saved ? nullptr : policy_.checkpoint_plan(iteration_)) {

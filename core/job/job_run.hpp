@@ -35,6 +35,11 @@ struct JobSettings {
   Seconds process_restart;           // added to the spare swap / reschedule wait
   size_t timeline_limit = 20000;     // routine checkpoint events kept for timeline.csv (failures
                                      // and recoveries are always kept); counts are never capped
+  // Steps of the state machine (iterations, checkpoint attempts, failures) before the run stops
+  // early at the time it reached, with JobResult::stopped_early saying so; 0: no limit. It turns
+  // a scenario that would run for hours (a microsecond iteration over years) into an answer
+  // about the part that was simulated, instead of a hang.
+  std::uint64_t max_events = 0;
   // Called now and then with the fraction of the horizon simulated (for progress output).
   std::function<void(double)> progress;
 };
@@ -62,6 +67,7 @@ struct JobResult {
   std::int64_t retired_nodes = 0;  // nodes retired after too many failures
   std::vector<TimelineEvent> timeline;
   bool timeline_truncated = false;
+  std::string stopped_early;  // why the run stopped before the horizon (event budget); "" if not
 };
 
 // Runs one job to the horizon. The failure process and spare pool are consumed.

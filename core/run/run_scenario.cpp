@@ -55,6 +55,7 @@ JobResult run_one(const Scenario& s, Executor& executor, Policy& policy, std::ui
   settings.horizon = s.horizon;
   settings.background_slowdown = s.hardware.background_slowdown;
   settings.process_restart = s.restart.process_restart;
+  settings.max_events = s.max_events;
   if (progress) settings.progress = [&](double f) { progress(label, f); };
   auto failures = make_failure_process(s.failures, s.cluster, seed);
   SparePool spares(s.restart, seed);
@@ -78,6 +79,7 @@ void pool_into(JobResult& pooled, const JobResult& r, bool first) {
   pooled.spares_used += r.spares_used;
   pooled.reschedules += r.reschedules;
   pooled.retired_nodes += r.retired_nodes;
+  if (pooled.stopped_early.empty()) pooled.stopped_early = r.stopped_early;
 }
 
 double ettr_half_width(const PolicyOutcome& p) {
@@ -127,6 +129,11 @@ RunOutcome run_scenario(const Scenario& s, Executor& executor, const RunOptions&
           options.progress && r > 0 ? fmt::format("{} (run {})", p.label, r + 1) : p.label;
       p.replications.push_back(
           run_one(s, executor, *policies[i], replication_seed(s.seed, r), label, options.progress));
+      std::string& stopped = p.replications.back().stopped_early;
+      if (!stopped.empty()) {
+        stopped = fmt::format("replication {}: {}", r + 1, stopped);
+        ++outcome.replications_stopped_early;
+      }
       p.lost_tokens_per_replication.push_back(policies[i]->lost_tokens_fraction());
     }
   };

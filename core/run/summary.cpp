@@ -94,6 +94,7 @@ nlohmann::ordered_json policy_summary(const PolicyOutcome& p, const Scenario& s,
   j["retired_nodes"] = job.retired_nodes;
   j["replications"] = p.replications.size();
   j["ci95"] = confidence_intervals(p);
+  if (!job.stopped_early.empty()) j["stopped_early"] = job.stopped_early;
   j["description"] = p.description;
   nlohmann::ordered_json sources = nlohmann::ordered_json::object();
   for (const auto& [k, v] : p.sources) sources[k] = v;

@@ -81,7 +81,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   if (!root.is_map()) root.fail("a scenario is a mapping of keys (name, model, cluster, ...)");
   for (const std::string& o : overrides) apply_override(root.yaml(), o);
   root.expect_keys({"name", "model", "parallel", "cluster", "hardware", "failures", "restart",
-                    "policies", "horizon", "backend", "seed", "replications", "sweep"});
+                    "policies", "horizon", "backend", "seed", "replications", "sweep", "limits"});
 
   Scenario s;
   s.file = path;
@@ -94,6 +94,13 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     const auto r = n->as_positive_int();
     if (r > 10000) n->fail("more than 10,000 replications");
     s.replications = static_cast<std::size_t>(r);
+  }
+  if (auto limits = root.find("limits")) {
+    limits->expect_keys({"max_events"});
+    if (auto n = limits->find("max_events")) {
+      const auto events = n->as_positive_int();
+      s.max_events = static_cast<std::uint64_t>(events);
+    }
   }
   if (auto n = root.find("seed")) {
     const auto seed = n->as_int();

@@ -30,6 +30,9 @@ struct Scenario {
   std::string file;
   std::uint64_t seed = 1;
   std::size_t replications = 1;  // independent runs pooled with confidence intervals
+  // `limits: {max_events: N}`: simulation steps (iterations, checkpoints, failures) one policy
+  // may take in one replication before it stops early at the time it reached (JobSettings).
+  std::uint64_t max_events = 50'000'000;
   std::string backend = "analytic";
   ModelSpec model;
   ClusterSpec cluster;

@@ -298,6 +298,25 @@ TEST_F(CliTest, NoWritePrintsTheTableOnly) {
   EXPECT_FALSE(fs::exists(dir_ / "results"));
 }
 
+TEST_F(CliTest, AnEventBudgetStopsEveryPolicyEarlyKeepsItsResultsAndExitsThree) {
+  const Result r = ckptlab(
+      "run " + quoted(kDefaultScenario) + " --replications 1 --out budget" +
+      " --set limits.max_events=300 --set 'policies=[{name: sync_full, interval: 30m}, " +
+      "{name: async_two_level, interval: checkfreq}]'");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("sync_full stopped early, replication 1: event budget of 300 "
+                               "steps"));
+  EXPECT_THAT(r.err, HasSubstr("async_two_level stopped early"));
+  EXPECT_THAT(r.out, HasSubstr("sync_full (stopped early)"));
+  // The results of what was simulated are written, complete and consistent.
+  const json summary = json::parse(read_file(dir_ / "budget" / "summary.json"));
+  for (const json& p : summary.at("policies")) {
+    EXPECT_THAT(p.at("stopped_early").get<std::string>(), HasSubstr("limits.max_events"));
+    EXPECT_LT(p.at("wall_s").get<double>(), summary.at("horizon_s").get<double>());
+    EXPECT_LE(p.at("iterations").get<std::int64_t>(), 300);
+  }
+}
+
 TEST_F(CliTest, ModelsListListsTheWholeCatalog) {
   const Result r = ckptlab("models list");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -54,6 +54,30 @@ TEST(JobRun, NoFailuresChargesOnlyTrainingAndCheckpoints) {
   EXPECT_EQ(r.failures, 0);
 }
 
+TEST(JobRun, AnEventBudgetStopsTheRunEarlyWithAnExactLedgerOfWhatItSimulated) {
+  SmallJob job(1.0);
+  job.executor.set("full_checkpoint", 5.0, 0.0);
+  auto policy = job.policy("{name: sync_full, interval_iterations: 100}");
+  ScriptedFailures none({});
+  SparePool spares(restart_spec(0, 0));
+  JobSettings limited = settings(job, 10'500);
+  limited.max_events = 250;  // 250 iterations of 1 s, and the checkpoints after 100 and 200
+  const JobResult r = run_job(*policy, job.executor, none, spares, limited);
+  EXPECT_EQ(r.iterations, 250);
+  EXPECT_EQ(r.wall, to_nanos(Seconds{260}));
+  EXPECT_EQ(r.ledger.total(), r.wall);
+  EXPECT_NE(r.stopped_early.find("event budget of 250 steps"), std::string::npos) << r.stopped_early;
+  EXPECT_NE(r.stopped_early.find("limits.max_events"), std::string::npos) << r.stopped_early;
+
+  SparePool spares_again(restart_spec(0, 0));
+  ScriptedFailures none_again({});
+  auto unlimited_policy = job.policy("{name: sync_full, interval_iterations: 100}");
+  const JobResult full =
+      run_job(*unlimited_policy, job.executor, none_again, spares_again, settings(job, 10'500));
+  EXPECT_TRUE(full.stopped_early.empty());
+  EXPECT_EQ(full.wall, to_nanos(Seconds{10'500}));
+}
+
 TEST(JobRun, FailureRollsBackToLastCheckpointAndChargesLostWork) {
   SmallJob job(1.0);
   job.executor.set("full_checkpoint", 5.0, 0.0);

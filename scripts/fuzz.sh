@@ -12,6 +12,7 @@
 # CKPTLAB_FUZZ_RUNS=N instead runs N inputs per target in one process with a fixed seed
 # (CKPTLAB_FUZZ_SEED, default 1): the same tree then fuzzes the same inputs on every machine,
 # so CI's verdict does not depend on how fast the machine was (scripts/test.sh does this).
+# "target=N target=N ..." gives each target its own count (the readers differ 100-fold in speed).
 # The corpus grows in build-fuzz/corpus/<target>/ and is reused by the next run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,9 +68,14 @@ for t in "${targets[@]}"; do
   # Fork mode with -ignore_*: a finding does not end the run, so one known bug cannot hide the
   # others in the time budget; every failing input still lands in $artifacts (inputs of the
   # seed corpus that already fail are written there first, before any fuzzing).
-  if [ -n "${CKPTLAB_FUZZ_RUNS:-}" ]; then
-    mode=(-runs="$CKPTLAB_FUZZ_RUNS" -seed="${CKPTLAB_FUZZ_SEED:-1}")
-    echo "== fuzz $t: $CKPTLAB_FUZZ_RUNS inputs, seed ${CKPTLAB_FUZZ_SEED:-1} =="
+  runs=${CKPTLAB_FUZZ_RUNS:-}
+  if [[ "$runs" == *=* ]]; then
+    runs=$(tr ' ' '\n' <<<"$runs" | sed -n "s/^$t=//p")
+    [ -n "$runs" ] || { echo "fuzz: CKPTLAB_FUZZ_RUNS gives no count for $t" >&2; exit 1; }
+  fi
+  if [ -n "$runs" ]; then
+    mode=(-runs="$runs" -seed="${CKPTLAB_FUZZ_SEED:-1}")
+    echo "== fuzz $t: $runs inputs, seed ${CKPTLAB_FUZZ_SEED:-1} =="
   else
     mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds")
     echo "== fuzz $t for ${seconds}s =="

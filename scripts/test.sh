@@ -22,10 +22,12 @@ if [ "${CKPTLAB_SKIP_SANITIZERS:-0}" != 1 ]; then
     ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
 fi
 
-# The fuzz smoke: 30,000 inputs per target from a fixed seed (CKPTLAB_FUZZ_RUNS), 35 s here once
-# built, and the same inputs on every machine, so the verdict does not depend on speed;
-# CKPTLAB_SKIP_FUZZ=1 skips it; docs/fuzzing.md describes a longer campaign.
+# The fuzz smoke: a fixed number of inputs per target from a fixed seed (CKPTLAB_FUZZ_RUNS),
+# sized to about a minute per target here, and the same inputs on every machine, so the verdict
+# does not depend on the machine's speed; CKPTLAB_SKIP_FUZZ=1 skips it; docs/fuzzing.md
+# describes a longer campaign.
+fuzz_runs="scenario_fuzzer=60000 trace_fuzzer=1000000 hardware_fuzzer=400000 model_fuzzer=400000"
 if [ "${CKPTLAB_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzz smoke (clang, libFuzzer, ASan + UBSan) =="
-  CKPTLAB_FUZZ_RUNS=${CKPTLAB_FUZZ_RUNS:-30000} "$root/scripts/fuzz.sh"
+  CKPTLAB_FUZZ_RUNS=${CKPTLAB_FUZZ_RUNS:-$fuzz_runs} "$root/scripts/fuzz.sh"
 fi

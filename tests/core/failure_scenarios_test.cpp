@@ -44,5 +44,27 @@ TEST(RealScenarios, LanlIsRemappedOntoAThousandNodesAtItsPerNodeRate) {
   EXPECT_EQ(s.restart.retire_after, 5);
 }
 
+TEST(RealScenarios, TitanKeepsTheLoggedRatePerGpuOnTenThousandNodes) {
+  const Scenario s = load_scenario(kReal + "titan_gpu_10240n.yaml", {});
+  EXPECT_EQ(s.cluster.nodes, 10240);
+  ASSERT_EQ(s.failures.model, FailureModel::trace);
+  EXPECT_EQ(s.failures.trace.events.size(), 5270u);  // from day 730 on
+  EXPECT_EQ(s.failures.trace.remap, TraceRemap::by_rack);
+  // 5,270 events in the 1,286.6 days after the window's start on 18,688 logged GPUs, replayed
+  // at time_scale 0.228 on 81,920 GPUs: the per-GPU rate is (nearly) the logged one.
+  const double span_s = s.failures.trace.span.value;
+  const double per_gpu_per_s = 5270.0 / (span_s / 0.228) / 18688;
+  EXPECT_NEAR(1 / s.failures.job_mtbf_seconds(s.cluster), per_gpu_per_s * 81920,
+              0.03 * per_gpu_per_s * 81920);
+  // 19,200 logged ids onto 10,240 nodes: every replayed failure hits a node of the cluster
+  // (by_rack's placement itself is tested in failure_replay_test.cpp).
+  auto p = make_failure_process(s.failures, s.cluster, s.seed);
+  for (int i = 0; i < 200; ++i) {
+    const auto e = p->next();
+    ASSERT_TRUE(e);
+    for (std::int64_t n : e->nodes) ASSERT_LT(n, 10240);
+  }
+}
+
 }  // namespace
 }  // namespace ckptlab

@@ -15,5 +15,6 @@ int sweep_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int calibrate_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
+int advise_command(const std::vector<std::string>& args);
 
 }  // namespace ckptlab

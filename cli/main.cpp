@@ -18,6 +18,7 @@ constexpr const char* kUsage = R"(usage: ckptlab <command> [options]
 
 commands:
   run <scenario.yaml>     simulate the scenario's policies and print the comparison table
+  advise <scenario.yaml>  search each policy's parameters for the highest ETTR; advice.json
   sweep <scenario.yaml>   run every point of the scenario's sweep (axes or points); sweep.csv
   report <results dir>    Markdown + HTML report with plots of a run's or a sweep's results
   calibrate               measure this machine's hardware profile (--backend host|cuda)
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     if (command == "models") return ckptlab::models_command(rest);
     if (command == "failures") return ckptlab::failures_command(rest);
     if (command == "sweep") return ckptlab::sweep_command(rest);
+    if (command == "advise") return ckptlab::advise_command(rest);
     if (command == "report") return ckptlab::report_command(rest);
     if (command == "calibrate") return ckptlab::calibrate_command(rest);
     if (command == "validate") return ckptlab::validate_command(rest);

@@ -1,10 +1,13 @@
 // The shipped real-trace scenarios load, and replay what their comments say.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 
+#include "exec/analytic_executor.hpp"
 #include "failure/failure_process.hpp"
+#include "run/run_scenario.hpp"
 #include "scenario/scenario.hpp"
 
 namespace ckptlab {
@@ -64,6 +67,24 @@ TEST(RealScenarios, TitanKeepsTheLoggedRatePerGpuOnTenThousandNodes) {
     ASSERT_TRUE(e);
     for (std::int64_t n : e->nodes) ASSERT_LT(n, 10240);
   }
+}
+
+TEST(RealScenarios, AireSimsAssumptionsGiveTheFixedRecoveryFormula) {
+  // docs/validation.md, "Side by side with AIReSim": no lost work, a fixed 20 min recovery per
+  // failure that further failures can interrupt: ETTR = e^(-R/M) with M the job MTBF.
+  Scenario s = load_scenario(kReal + "airesim-default.yaml",
+                             {"horizon=14d", "replications=1"});
+  EXPECT_EQ(s.cluster.nodes, 4096);
+  const double m = s.failures.job_mtbf_seconds(s.cluster);
+  EXPECT_NEAR(m, 33.09 * 60, 1.0);
+  AnalyticExecutor executor(s.cluster, s.hardware);
+  const RunOutcome outcome = run_scenario(s, executor);
+  const JobResult& r = outcome.policies.at(0).job;
+  const double ettr = static_cast<double>(r.ledger.of(TimeCategory::kProductive)) /
+                      static_cast<double>(r.wall);
+  // About 600 failures in 14 days: the estimate's own noise is near 0.02.
+  EXPECT_NEAR(ettr, std::exp(-20 * 60 / m), 0.04);
+  EXPECT_LT(r.ledger.of(TimeCategory::kLostWork), r.wall / 1000);  // "no lost work"
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""ckptlab report: report.md, report.html and the figures (PNG) of a run or sweep directory.
+"""ckptlab report: report.md, report.html and the figures (PNG) of a run, sweep or advice directory.
 
 Run by `ckptlab report <results dir> [--out DIR]` with Debian's /usr/bin/python3 (the interpreter
 python3-matplotlib is installed for). Exit status: 0 ok, 2 the directory is not a ckptlab
@@ -31,7 +31,8 @@ def _write(path, text):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="ckptlab report", description=__doc__.split("\n")[0])
-    parser.add_argument("results", help="results directory of ckptlab run or ckptlab sweep")
+    parser.add_argument("results",
+                        help="results directory of ckptlab run, sweep, validate or advise")
     parser.add_argument("--out", help="output directory (default: the results directory)")
     parser.add_argument("--data-dir", help="ckptlab's data root (hardware profiles)")
     parser.add_argument("--validation", help="validation.json of `ckptlab validate` to add "
@@ -47,15 +48,16 @@ def main(argv):
         print(f"ckptlab: error: {e}", file=sys.stderr)
         return 2
     os.makedirs(out, exist_ok=True)
-    figures, validation_figure = make_figures(results, out)
-    title, blocks = build_report(results, figures, validation_figure)
+    figures, validation_figure, advice_figures = make_figures(results, out)
+    title, blocks = build_report(results, figures, validation_figure, advice_figures)
     _write(os.path.join(out, "report.md"), render_markdown(title, blocks))
     _write(os.path.join(out, "report.html"), render_html(title, blocks, out))
     print(f"report: {os.path.join(out, 'report.html')} (self-contained), "
           f"{os.path.join(out, 'report.md')}, "
-          f"{len(figures) + (validation_figure is not None)} figures"
+          f"{len(figures) + (validation_figure is not None) + len(advice_figures)} figures"
           + (f", predicted vs measured from {results.validation.path}"
-             if results.validation else ""))
+             if results.validation else "")
+          + (f", advice from {results.advice.path}" if results.advice else ""))
     return 0
 
 

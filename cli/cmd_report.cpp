@@ -1,5 +1,6 @@
-// `ckptlab report <results dir>`: the Markdown and self-contained HTML report of a run or a
-// sweep, with plots, and the predicted-vs-measured comparison of `ckptlab validate` when a
+// `ckptlab report <results dir>`: the Markdown and self-contained HTML report of a run, a sweep or
+// an advice directory (advice.json of `ckptlab advise`: ETTR against each tuned parameter), with
+// plots, and the predicted-vs-measured comparison of `ckptlab validate` when a
 // validation.json is in the directory (or its validation/ subdirectory) or named by --validation.
 // The figures and documents are made by analysis/report.py (matplotlib); this command checks its
 // input, finds the script and runs it with the interpreter that Debian's python3-matplotlib belongs
@@ -61,8 +62,9 @@ int report_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_command_line(args, options, vm, &positional,
                           "A results directory is what `ckptlab run` writes (summary.json), what "
-                          "`ckptlab sweep` writes (sweep.csv, points/) or what `ckptlab validate` "
-                          "writes (validation.json).\n"
+                          "`ckptlab sweep` writes (sweep.csv, points/), what `ckptlab validate` "
+                          "writes (validation.json) or what `ckptlab advise` writes "
+                          "(advice.json).\n"
                           "Example: ckptlab report results/default --validation "
                           "results/default-validate/validation.json\n")) {
     return 0;
@@ -77,10 +79,11 @@ int report_command(const std::vector<std::string>& args) {
   }
   const bool has_validation = !validation.empty() || fs::is_regular_file(dir / "validation.json") ||
                               fs::is_regular_file(dir / "validation" / "validation.json");
-  if (!fs::exists(dir / "summary.json") && !fs::exists(dir / "sweep.csv") && !has_validation) {
+  if (!fs::exists(dir / "summary.json") && !fs::exists(dir / "sweep.csv") && !has_validation &&
+      !fs::exists(dir / "advice.json")) {
     throw std::invalid_argument(
         fmt::format("{} holds neither summary.json (ckptlab run) nor sweep.csv (ckptlab sweep) nor "
-                    "validation.json (ckptlab validate)",
+                    "validation.json (ckptlab validate) nor advice.json (ckptlab advise)",
                     results));
   }
   if (out.empty()) out = results;

@@ -5,6 +5,7 @@ method), as summary.json records them.
 
 from statistics import median
 
+from . import advice
 from . import units
 from . import validation
 from .document import Heading, Image, Paragraph, Table
@@ -213,10 +214,14 @@ def _sources(results):
     return blocks
 
 
-def build_report(results, figures, validation_figure=None):
+def build_report(results, figures, validation_figure=None, advice_figures=()):
     """(title, blocks) of the report."""
     if results.kind == "validation":  # a directory of `ckptlab validate`: nothing else to say
         return (f"ckptlab validation report: {results.name}",
+                validation.blocks(results, validation_figure))
+    if results.kind == "advice":  # a directory of `ckptlab advise` (and perhaps a validation)
+        return (f"ckptlab advice report: {results.name}",
+                [Paragraph(_ETTR)] + advice.blocks(results, advice_figures) +
                 validation.blocks(results, validation_figure))
     kind = "sweep" if results.kind == "sweep" else "run"
     title = f"ckptlab {kind} report: {results.name}"
@@ -229,5 +234,6 @@ def build_report(results, figures, validation_figure=None):
                    Paragraph(_run_table_note(results))]
     else:
         blocks += _sweep_tables(results)
+    blocks += advice.blocks(results, advice_figures)
     blocks += validation.blocks(results, validation_figure)
     return title, blocks + _sources(results)

@@ -13,6 +13,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from . import advice as advice_module
+
 TIME_CATEGORIES = ("productive", "checkpoint_stall", "slowdown", "lost_work", "detection",
                    "restart", "state_load", "replay")
 # sweep.csv's scenario-level columns; the swept key paths sit between `hash` and the first.
@@ -36,6 +38,7 @@ class Results:
     summaries: dict = field(default_factory=dict)        # hash -> summary.json, as found
     hardware_values: dict = field(default_factory=dict)  # hardware key -> value as written
     validation: object = None                            # Validation, when one was found
+    advice: object = None                                # advice.Advice (advice.json), when there
 
     def points(self):
         """Distinct points in sweep order: list of (point index, hash, {axis: value})."""
@@ -270,7 +273,8 @@ def load_results(directory, data_dir=None, validation_path=None):
     """Results of the run or sweep in `directory`, with the validation found there (or in
     `validation_path`); raises InputProblem when it is neither. A directory that holds only a
     validation.json (what `ckptlab validate` writes) gives Results of kind "validation", with no
-    rows."""
+    rows; one with an advice.json (`ckptlab advise`) and neither summary.json nor sweep.csv gives
+    kind "advice", with no rows. An advice.json beside a run's or a sweep's results is read too."""
     path = validation_path or find_validation(directory)
     if validation_path and not os.path.isfile(validation_path):
         raise InputProblem(f"{validation_path}: no such validation file")
@@ -278,11 +282,17 @@ def load_results(directory, data_dir=None, validation_path=None):
         results = _load_sweep(directory)
     elif os.path.exists(os.path.join(directory, "summary.json")):
         results = _load_run(directory)
+    elif advice_module.find(directory):
+        results = Results("advice", directory, "", [], [], [])
     elif path:
         results = Results("validation", directory, "", [], [], [])
     else:
         raise InputProblem(f"{directory} holds neither summary.json nor sweep.csv (nor a "
-                           f"{VALIDATION_FILE})")
+                           f"{VALIDATION_FILE} or an {advice_module.FILENAME})")
+    advice_path = advice_module.find(directory)
+    if advice_path:
+        results.advice = advice_module.load(advice_path, _read_json, InputProblem)
+        results.name = results.name or str(results.advice.data["scenario"])
     if path:
         results.validation = load_validation(path)
         results.name = results.name or results.validation.scenario

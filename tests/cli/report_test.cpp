@@ -1,7 +1,8 @@
 // `ckptlab report` end to end, on a single run's directory and on a sweep's: report.md and a
 // self-contained report.html (every image a data: URI, nothing fetched from elsewhere), valid
 // PNG figures of real size, every policy named, and the table of sources; ETTR ± its half-width
-// when there are replications; predicted vs measured from a real `ckptlab validate` run. And
+// when there are replications; predicted vs measured from a real `ckptlab validate` run; ETTR
+// against each tuned parameter from a real `ckptlab advise`, alone and beside a run. And
 // `ckptlab run --trace`: the Chrome/Perfetto trace of a seeded run with three failures.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -264,11 +265,85 @@ TEST_F(ReportTest, ReportWithAValidationPlotsPredictedVsMeasured) {
   EXPECT_THAT(missing.err, HasSubstr("no such validation file"));
 }
 
+// A real `ckptlab advise` of every kind of policy on the small host-memory scenario: 6 GB of host
+// memory too little for a second Gemini replica and a lost-tokens bound that rejects k_pec = 1
+// and MoC-System's longer intervals (a few seconds).
+constexpr const char* kAdvise =
+    "advise " CKPTLAB_SOURCE_DIR
+    "/tests/data/advise/host_memory.yaml --set hardware.host_memory=6GB --set horizon=10d "
+    "--set 'policies=[{name: sync_full, interval: daly}, {name: async_two_level}, {name: "
+    "in_memory, replicas: 1, placement: group, across_racks: false, persist_interval: 6h}, "
+    "{name: moetion}, {name: moc_pec}]' --max-lost-tokens 0.005";
+
+TEST_F(ReportTest, ReportOfAnAdvicePlotsEttrAgainstEachTunedParameter) {
+  const Result a = ckptlab(std::string(kAdvise) + " --out adv");
+  ASSERT_EQ(a.status, 0) << a.err;
+  const auto advice = nlohmann::json::parse(read_file(dir_ / "adv" / "advice.json"));
+  ASSERT_EQ(advice.at("policies").size(), 5u);
+
+  // A directory holding advice.json (and advised.yaml) alone.
+  const Result r = ckptlab("report adv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("advice from"));
+  const std::string md = read_file(dir_ / "adv" / "report.md");
+  const std::string html = read_file(dir_ / "adv" / "report.html");
+  EXPECT_THAT(md, HasSubstr("# ckptlab advice report: advise-host-memory"));
+  EXPECT_THAT(md, HasSubstr("| rank | policy | recommended settings | ETTR ± 95% CI | vs best | "
+                            "binding constraint | evaluations |"));
+  size_t images = 0;
+  for (size_t at = html.find("src=\"data:image/png;base64,"); at != std::string::npos;
+       at = html.find("src=\"data:image/png;base64,", at + 1)) {
+    ++images;
+  }
+  EXPECT_EQ(images, advice.at("policies").size());  // one figure per policy, embedded
+  EXPECT_THAT(html, Not(HasSubstr("<img src=\"advice")));
+  for (const auto& p : advice.at("policies")) {
+    const std::string label = p.at("policy");
+    SCOPED_TRACE(label);
+    const std::string png_name = "advice_" + label + ".png";
+    const std::string png = read_file(dir_ / "adv" / png_name);
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+    EXPECT_GT(png.size(), 20000u);  // panels of points, not an empty canvas
+    EXPECT_THAT(md, HasSubstr("](" + png_name + ")"));
+    EXPECT_THAT(html, HasSubstr("alt=\"" + label + ": ETTR against each tuned parameter\""));
+    // The ranked table: rank, policy, ETTR ± its half-width as advice.json states them.
+    char ettr[64];
+    std::snprintf(ettr, sizeof ettr, "%.4f ± %.4f", p.at("recommended").at("ettr").get<double>(),
+                  p.at("recommended").at("ci95").get<double>());
+    const std::string row = "| " + std::to_string(p.at("rank").get<int>()) + " | " + label + " | ";
+    const size_t at = md.find(row);
+    ASSERT_NE(at, std::string::npos);
+    const std::string line = md.substr(at, md.find('\n', at) - at);
+    EXPECT_THAT(line, HasSubstr(ettr));
+    EXPECT_THAT(line, HasSubstr(p.at("binding_constraint").is_null()
+                                    ? std::string("| none |")
+                                    : "| `" + p.at("binding_constraint").get<std::string>() +
+                                          "` |"));
+  }
+  // The constraints are named: the host memory binds Gemini, the lost-tokens bound shades
+  // MoC-System's panels.
+  EXPECT_THAT(md, HasSubstr("| in_memory | "));
+  EXPECT_THAT(md, HasSubstr("`host_memory`"));
+  EXPECT_THAT(md, HasSubstr("violate a constraint (`max_lost_tokens`)"));
+
+  // Next to a run's summary.json: both the run's results and the advice.
+  ASSERT_EQ(ckptlab("run adv/advised.yaml --out run").status, 0);
+  fs::copy_file(dir_ / "adv" / "advice.json", dir_ / "run" / "advice.json");
+  const Result both = ckptlab("report run");
+  ASSERT_EQ(both.status, 0) << both.err;
+  const std::string run_md = read_file(dir_ / "run" / "report.md");
+  EXPECT_THAT(run_md, HasSubstr("Results per policy"));
+  EXPECT_THAT(run_md, HasSubstr("## Advice (`ckptlab advise`)"));
+  EXPECT_THAT(run_md, HasSubstr("](advice_moc_pec.png)"));
+  EXPECT_THAT(run_md, HasSubstr("](time_breakdown.png)"));
+}
+
 TEST_F(ReportTest, NotAResultsDirectoryExitsTwo) {
   fs::create_directories(dir_ / "empty");
   const Result empty = ckptlab("report empty");
   EXPECT_EQ(empty.status, 2) << empty.err;
   EXPECT_THAT(empty.err, HasSubstr("neither summary.json"));
+  EXPECT_THAT(empty.err, HasSubstr("advice.json"));
   const Result missing = ckptlab("report nowhere");
   EXPECT_EQ(missing.status, 2);
   EXPECT_THAT(missing.err, HasSubstr("no such results directory"));

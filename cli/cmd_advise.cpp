@@ -214,6 +214,7 @@ int advise_command(const std::vector<std::string>& args) {
     common = std::max(common, p.confirmation.replications);
   for (std::size_t i = 0; i < report.policies.size(); ++i) {
     PolicyAdvice& p = report.policies[i];
+    point_progress_at(p.search.label);  // progress lines name the policy being extended
     if (p.confirmation.choice)
       p.row = &confirm.evaluate(i, p.confirmation.choice->settings, common);
   }

@@ -317,6 +317,24 @@ TEST_F(CliTest, AnEventBudgetStopsEveryPolicyEarlyKeepsItsResultsAndExitsThree) 
   }
 }
 
+TEST_F(CliTest, PrecisionAddsReplicationsUntilEveryHalfWidthIsBelowItsTarget) {
+  // Two dense policies for two simulated days: one replication is far from 1%, and the cap
+  // (64) is far above what the target needs, so the stop is the target's.
+  const Result r = ckptlab("run " + quoted(kDefaultScenario) + " --out precise --precision 1%" +
+                           " --set horizon=2d --set 'policies=[{name: sync_full, interval: "
+                           "30m}, {name: async_two_level, interval: checkfreq}]'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json summary = json::parse(read_file(dir_ / "precise" / "summary.json"));
+  EXPECT_DOUBLE_EQ(summary.at("precision_target").get<double>(), 0.01);
+  const auto replications = summary.at("replications").get<std::size_t>();
+  EXPECT_GT(replications, 4u);  // more than the scenario's own 4
+  EXPECT_LT(replications, 64u);
+  for (const json& p : summary.at("policies")) {
+    EXPECT_EQ(p.at("replications").get<std::size_t>(), replications);
+    EXPECT_LE(p.at("ci95").at("ettr").get<double>(), 0.01) << p.at("policy");
+  }
+}
+
 TEST_F(CliTest, ModelsListListsTheWholeCatalog) {
   const Result r = ckptlab("models list");
   ASSERT_EQ(r.status, 0) << r.err;

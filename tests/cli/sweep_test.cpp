@@ -129,6 +129,15 @@ TEST_F(SweepTest, ThreeWorkersGiveTheSameCsvAsOne) {
   EXPECT_THAT(r.out, HasSubstr("best"));  // the ETTR table on stdout
 }
 
+TEST_F(SweepTest, ReplicationsGiveTheSameCsvWhateverTheNumberOfWorkers) {
+  const Result one = ckptlab("sweep tiny.yaml --out r1 --jobs 1 --set replications=3");
+  ASSERT_EQ(one.status, 0) << one.err;
+  const Result three = ckptlab("sweep tiny.yaml --out r3 --jobs 3 --set replications=3");
+  ASSERT_EQ(three.status, 0) << three.err;
+  EXPECT_EQ(csv("r1"), csv("r3"));
+  EXPECT_NE(csv("r1"), serial_csv_);  // three replications pooled, not the one of the base
+}
+
 TEST_F(SweepTest, KilledSweepResumesAndEndsWithTheSameCsv) {
   // The fault injection SIGKILLs the sweep and its workers after two points, as `kill -9` would.
   const Result killed = ckptlab("sweep tiny.yaml --out out --jobs 2", "CKPTLAB_SWEEP_KILL_AFTER=2");

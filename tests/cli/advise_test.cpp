@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "cli/cli_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -22,49 +24,11 @@ using ::testing::HasSubstr;
 
 const std::string kData = std::string(CKPTLAB_SOURCE_DIR) + "/tests/data/advise/";
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ckptlab::cli_test::quoted;
+using ckptlab::cli_test::read_file;
+using ckptlab::cli_test::Result;
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-class AdviseCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::current_path() / "advise_test_tmp" /
-           (std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  Result ckptlab(const std::string& args) {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    const std::string command = "cd " + quoted(dir_.string()) + " && " + quoted(CKPTLAB_EXE) + " " +
-                                args + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
-    const int raw = std::system(command.c_str());
-    Result r;
-    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
-
-  fs::path dir_;
-};
+using AdviseCli = ckptlab::cli_test::CkptlabTest;
 
 // A quarter of the Daly scenario's year keeps the test short.
 const std::string kDaly = quoted(kData + "daly.yaml") + " --set horizon=90d";

@@ -2,7 +2,9 @@
 // What the CLI tests share: running a shell command line in a directory with its stdout and
 // stderr captured, and reading files back. Every CLI test runs the real `ckptlab` executable.
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -53,5 +55,28 @@ inline Result run_in(const std::filesystem::path& dir, const std::string& comman
   std::filesystem::remove(err);
   return r;
 }
+
+// A test with its own empty directory (removed afterwards unless the test failed, to look at),
+// in which `ckptlab(args)` runs the real executable.
+class CkptlabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::current_path() / "cli_test_tmp" /
+           (std::string(info->test_suite_name()) + "." + info->name() + "-" +
+            std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  // Runs `ckptlab <args>` in the test's directory.
+  Result ckptlab(const std::string& args) { return run_in(dir_, quoted(CKPTLAB_EXE) + " " + args); }
+
+  std::filesystem::path dir_;
+};
 
 }  // namespace ckptlab::cli_test

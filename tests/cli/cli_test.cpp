@@ -38,22 +38,8 @@ using ckptlab::cli_test::quoted;
 using ckptlab::cli_test::read_file;
 using ckptlab::cli_test::run_in;
 
-class CliTest : public ::testing::Test {
+class CliTest : public ckptlab::cli_test::CkptlabTest {
  protected:
-  void SetUp() override {
-    setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::current_path() / "cli_test_tmp" /
-           (std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  // Runs `ckptlab <args>` in the test's temp directory, capturing stdout and stderr in files.
-  Result ckptlab(const std::string& args) { return run_in(dir_, quoted(CKPTLAB_EXE) + " " + args); }
 
   // `ckptlab run <default scenario> --out <dir>/<out> <extra>`; asserts success.
   json run_default(const std::string& out, const std::string& extra = "") {
@@ -74,8 +60,6 @@ class CliTest : public ::testing::Test {
     if (at != std::string::npos) text.replace(at, from.size(), to);
     return text;
   }
-
-  fs::path dir_;
 };
 
 // The lines of `text` that start with `prefix`.

@@ -18,20 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+using ckptlab::cli_test::quoted;
+using ckptlab::cli_test::read_file;
+using ckptlab::cli_test::Result;
 
 // Three cheap policies on a small Mixtral cluster; the sweep varies failure rate and size, so
 // every figure applies.
@@ -54,37 +51,11 @@ sweep:
 )";
 const std::vector<std::string> kPolicies = {"sync_full@30m", "sync_full@daly", "async_two_level"};
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-class ReportTest : public ::testing::Test {
+class ReportTest : public ckptlab::cli_test::CkptlabTest {
  protected:
   void SetUp() override {
-    setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::current_path() / "cli_test_tmp" /
-           (std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    CkptlabTest::SetUp();
     std::ofstream(dir_ / "tiny.yaml") << kScenario;
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  Result ckptlab(const std::string& args) {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    const std::string command = "cd " + quoted(dir_.string()) + " && " + quoted(CKPTLAB_EXE) + " " +
-                                args + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
-    const int raw = std::system(command.c_str());
-    Result r;
-    if (raw != -1 && WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
   }
 
   // Checks what every report has: both documents, each figure a real PNG, every policy and the
@@ -126,8 +97,6 @@ class ReportTest : public ::testing::Test {
     EXPECT_THAT(html, Not(HasSubstr("<script")));
     EXPECT_THAT(html, Not(HasSubstr("href=")));
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ReportTest, ReportOfARunHasBreakdownCostAndSources) {

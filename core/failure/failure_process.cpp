@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <numeric>
+#include <random>
+
 #include "failure/poisson_failures.hpp"
+#include "failure/random_draws.hpp"
 #include "failure/trace_replay.hpp"
 #include "failure/weibull_failures.hpp"
 #include "util/input_error.hpp"
@@ -43,6 +48,27 @@ class MergedFailures final : public FailureProcess {
   std::optional<FailureEvent> head_second_;
 };
 
+// Streams of systematically bad nodes (random_draws.hpp).
+constexpr auto kBadNodeChoiceStream = RandomStream::bad_node_choice;
+constexpr auto kBadNodeFailuresStream = RandomStream::bad_node_failures;
+constexpr auto kBadNodeKindsStream = RandomStream::bad_node_kinds;
+
+// `count` distinct node ids of 0..nodes-1, uniformly (a partial Fisher-Yates shuffle), sorted.
+std::vector<std::int64_t> choose_bad_nodes(std::int64_t nodes, std::int64_t count,
+                                           std::uint64_t seed) {
+  std::vector<std::int64_t> ids(static_cast<size_t>(nodes));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::mt19937_64 engine(stream_seed(seed, kBadNodeChoiceStream));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto j =
+        i + static_cast<std::int64_t>(draw_below(engine, static_cast<std::uint64_t>(nodes - i)));
+    std::swap(ids[static_cast<size_t>(i)], ids[static_cast<size_t>(j)]);
+  }
+  ids.resize(static_cast<size_t>(count));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 }  // namespace
 
 std::unique_ptr<FailureProcess> merge_failure_processes(std::unique_ptr<FailureProcess> first,
@@ -57,6 +83,13 @@ std::unique_ptr<FailureProcess> make_failure_process(const FailureSpec& spec,
   CKPTLAB_CHECK(spec.model == FailureModel::none || spec.cluster.nodes == cluster.nodes,
                 fmt::format("failure spec decoded for {} nodes, used on {}", spec.cluster.nodes,
                             cluster.nodes));
+  std::vector<std::int64_t> bad;
+  double multiplier = 1;
+  if (spec.bad_nodes && spec.bad_nodes->rate_multiplier > 1 &&
+      (spec.model == FailureModel::exponential || spec.model == FailureModel::weibull)) {
+    bad = choose_bad_nodes(cluster.nodes, spec.bad_nodes->count(cluster.nodes), seed);
+    multiplier = spec.bad_nodes->rate_multiplier;
+  }
   std::unique_ptr<FailureProcess> nodes;
   switch (spec.model) {
     case FailureModel::none:
@@ -64,9 +97,18 @@ std::unique_ptr<FailureProcess> make_failure_process(const FailureSpec& spec,
       break;
     case FailureModel::exponential:
       nodes = make_exponential_node_failures(spec.mtbf_node, cluster.nodes, spec.kinds, seed);
+      if (!bad.empty()) {
+        // Memoryless: the extra (multiplier - 1) of a bad node's rate is a process of its own.
+        nodes = merge_failure_processes(
+            std::move(nodes),
+            make_exponential_subset_failures(Seconds{spec.mtbf_node.value / (multiplier - 1)}, bad,
+                                             spec.kinds, stream_seed(seed, kBadNodeFailuresStream),
+                                             stream_seed(seed, kBadNodeKindsStream)));
+      }
       break;
     case FailureModel::weibull:
-      nodes = make_weibull_node_failures(spec.shape, spec.scale, cluster.nodes, spec.kinds, seed);
+      nodes = make_weibull_node_failures(spec.shape, spec.scale, cluster.nodes, spec.kinds, seed,
+                                         bad, multiplier);
       break;
     case FailureModel::trace:
       nodes = make_trace_replay(spec.trace, cluster, spec.kinds,

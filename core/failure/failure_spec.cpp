@@ -30,6 +30,9 @@
 //       mtbf_domain: "5y"      # > 0, mean time between events of one rack
 //       kind: rack             # the events' kind name
 //       detection: "1m"        # default: the detection of the listed kind of that name, else 1m
+//     # exponential, weibull: systematically bad nodes, chosen per seed, failing more often
+//     bad_nodes: {fraction: 0.15, rate_multiplier: 5}  # fraction in [0, 1], multiplier >= 1
+//                              #   (weibull: their scale is divided by the multiplier)
 //     # optional; default [{name: node, weight: 1, detection: "1m"}]
 //     kinds:
 //       - {name: gpu, weight: 0.61, detection: "2m"}  # weight: relative share of random node
@@ -58,9 +61,9 @@ const std::vector<std::string> kModelNames = {"exponential", "weibull", "trace",
 std::vector<std::string> keys_for(FailureModel m) {
   switch (m) {
     case FailureModel::exponential:
-      return {"mtbf_node", "mtbf_job", "correlated", "kinds"};
+      return {"mtbf_node", "mtbf_job", "correlated", "kinds", "bad_nodes"};
     case FailureModel::weibull:
-      return {"shape", "scale", "correlated", "kinds"};
+      return {"shape", "scale", "correlated", "kinds", "bad_nodes"};
     case FailureModel::trace:
       return {"trace", "correlated", "kinds"};
     case FailureModel::none:
@@ -122,7 +125,23 @@ CorrelatedFailures decode_correlated(const ConfigNode& c, const FailureSpec& spe
   return out;
 }
 
+BadNodes decode_bad_nodes(const ConfigNode& b) {
+  b.expect_keys({"fraction", "rate_multiplier"});
+  BadNodes out;
+  out.fraction = b["fraction"].as_fraction();
+  const ConfigNode m = b["rate_multiplier"];
+  out.rate_multiplier = m.as_double();
+  if (!(out.rate_multiplier >= 1 && out.rate_multiplier <= 1e6)) {
+    m.fail(fmt::format("expected a rate multiplier in [1, 1e6], got {}", out.rate_multiplier));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::int64_t BadNodes::count(std::int64_t nodes) const {
+  return std::clamp<std::int64_t>(std::llround(fraction * static_cast<double>(nodes)), 0, nodes);
+}
 
 std::string_view to_string(FailureModel model) {
   switch (model) {
@@ -139,8 +158,8 @@ std::string_view to_string(FailureModel model) {
 }
 
 FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) {
-  node.expect_keys(
-      {"model", "mtbf_node", "mtbf_job", "shape", "scale", "trace", "correlated", "kinds"});
+  node.expect_keys({"model", "mtbf_node", "mtbf_job", "shape", "scale", "trace", "correlated",
+                    "kinds", "bad_nodes"});
   FailureSpec spec;
   spec.cluster = cluster;
   const ConfigNode model_node = node["model"];
@@ -207,6 +226,7 @@ FailureSpec decode_failures(const ConfigNode& node, const ClusterSpec& cluster) 
     }
   }
   if (auto c = node.find("correlated")) spec.correlated = decode_correlated(*c, spec);
+  if (auto b = node.find("bad_nodes")) spec.bad_nodes = decode_bad_nodes(*b);
   return spec;
 }
 
@@ -226,6 +246,11 @@ double FailureSpec::job_mtbf_seconds(const ClusterSpec& on) const {
       // The trace has its own node count; its rate is what it recorded, whatever the cluster.
       rate = static_cast<double>(trace.events.size()) / trace.span.value;
       break;
+  }
+  if (bad_nodes && (model == FailureModel::exponential || model == FailureModel::weibull)) {
+    // Bad nodes add (multiplier - 1) times their own rate (weibull: the long-run renewal rate).
+    rate += rate / nodes * static_cast<double>(bad_nodes->count(on.nodes)) *
+            (bad_nodes->rate_multiplier - 1);
   }
   if (correlated) rate += static_cast<double>(on.racks()) / correlated->mtbf_domain.value;
   return 1 / rate;
@@ -259,6 +284,10 @@ std::string FailureSpec::describe() const {
                                               : std::string(to_string(trace.remap))),
           trace.merge_bursts ? ", bursts merged per rack" : "");
       break;
+  }
+  if (bad_nodes) {
+    body += fmt::format(", {} bad nodes ({:.3g}) failing x{:.3g}", bad_nodes->count(cluster.nodes),
+                        bad_nodes->fraction, bad_nodes->rate_multiplier);
   }
   if (correlated) {
     body += fmt::format(", + {} events (MTBF {} per {})", correlated->kind,

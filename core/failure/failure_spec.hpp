@@ -34,6 +34,14 @@ struct CorrelatedFailures {
   Seconds detection{60};        // a down rack is noticed like a down node: 1 min unless set
 };
 
+// Systematically bad nodes (exponential and weibull): a fixed share of the nodes, chosen per
+// seed (stream bad_nodes), fails `rate_multiplier` times as often as the others.
+struct BadNodes {
+  double fraction = 0;         // in [0, 1]; round(fraction * nodes) nodes
+  double rate_multiplier = 1;  // >= 1
+  std::int64_t count(std::int64_t nodes) const;
+};
+
 struct FailureSpec {
   FailureModel model = FailureModel::none;
   Seconds mtbf_node;  // exponential: per-node MTBF (from mtbf_node, or mtbf_job * nodes)
@@ -41,6 +49,7 @@ struct FailureSpec {
   Seconds scale;      // weibull: per-node scale lambda (node MTBF = lambda * Gamma(1 + 1/k))
   TraceReplaySpec trace;
   std::optional<CorrelatedFailures> correlated;
+  std::optional<BadNodes> bad_nodes;  // exponential, weibull: `bad_nodes:`
   // Kinds of random node failures, with weights (exponential, weibull), and the detection time
   // of every kind (all models). When the scenario lists none: default_failure_kinds().
   std::vector<FailureKind> kinds = default_failure_kinds();

@@ -17,8 +17,10 @@ namespace {
 class PoissonFailures final : public FailureProcess {
  public:
   PoissonFailures(Seconds mtbf_unit, std::int64_t nodes, std::int64_t nodes_per_unit,
-                  std::optional<KindPicker> picker, FailureKind fixed_kind, std::uint64_t seed)
-      : nodes_(nodes),
+                  std::optional<KindPicker> picker, FailureKind fixed_kind, std::uint64_t seed,
+                  std::vector<std::int64_t> ids = {})
+      : ids_(std::move(ids)),
+        nodes_(nodes),
         nodes_per_unit_(nodes_per_unit),
         units_((nodes + nodes_per_unit - 1) / nodes_per_unit),
         mean_gap_s_(mtbf_unit.value / static_cast<double>(units_)),
@@ -48,7 +50,9 @@ class PoissonFailures final : public FailureProcess {
     const std::int64_t first = unit * nodes_per_unit_;
     const std::int64_t last = std::min(first + nodes_per_unit_, nodes_);
     e.nodes.reserve(static_cast<size_t>(last - first));
-    for (std::int64_t n = first; n < last; ++n) e.nodes.push_back(n);
+    for (std::int64_t n = first; n < last; ++n) {
+      e.nodes.push_back(ids_.empty() ? n : ids_[static_cast<size_t>(n)]);
+    }
     const FailureKind& kind = picker_ ? picker_->next() : fixed_kind_;
     e.kind = kind.name;
     e.detection = kind.detection;
@@ -56,6 +60,7 @@ class PoissonFailures final : public FailureProcess {
   }
 
  private:
+  std::vector<std::int64_t> ids_;  // non-empty: unit i is node ids_[i] (nodes_per_unit 1)
   std::int64_t nodes_;
   std::int64_t nodes_per_unit_;
   std::int64_t units_;
@@ -77,6 +82,18 @@ std::unique_ptr<FailureProcess> make_exponential_node_failures(Seconds mtbf_node
       mtbf_node, nodes, 1,
       KindPicker(std::move(kinds), stream_seed(seed, RandomStream::failure_kinds)), FailureKind{},
       stream_seed(seed, RandomStream::node_failures));
+}
+
+std::unique_ptr<FailureProcess> make_exponential_subset_failures(Seconds mtbf_node,
+                                                                 std::vector<std::int64_t> node_ids,
+                                                                 std::vector<FailureKind> kinds,
+                                                                 std::uint64_t seed,
+                                                                 std::uint64_t kinds_seed) {
+  CKPTLAB_CHECK(!node_ids.empty(), "subset failures of no nodes");
+  const auto n = static_cast<std::int64_t>(node_ids.size());
+  return std::make_unique<PoissonFailures>(mtbf_node, n, 1,
+                                           KindPicker(std::move(kinds), kinds_seed), FailureKind{},
+                                           seed, std::move(node_ids));
 }
 
 std::unique_ptr<FailureProcess> make_domain_failures(Seconds mtbf_domain, std::int64_t nodes,

@@ -24,6 +24,15 @@ std::unique_ptr<FailureProcess> make_exponential_node_failures(Seconds mtbf_node
                                                                std::vector<FailureKind> kinds,
                                                                std::uint64_t seed);
 
+// Extra exponential failures of the listed nodes only (systematically bad nodes: the base process
+// covers every node, this one adds the rest of their rate), per-node MTBF `mtbf_node`. Times and
+// nodes come from `seed`, kinds from `kinds_seed`. REQUIRES: node_ids non-empty, mtbf_node > 0.
+std::unique_ptr<FailureProcess> make_exponential_subset_failures(Seconds mtbf_node,
+                                                                 std::vector<std::int64_t> node_ids,
+                                                                 std::vector<FailureKind> kinds,
+                                                                 std::uint64_t seed,
+                                                                 std::uint64_t kinds_seed);
+
 // Whole-domain events. The cluster's `nodes` are cut into domains of `nodes_per_domain`
 // consecutive nodes (the last one may be partial), and each domain fails with MTBF
 // `mtbf_domain`. An event takes down every node of its domain and carries the kind and detection

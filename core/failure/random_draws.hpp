@@ -23,6 +23,14 @@ enum class RandomStream : std::uint64_t {
   failure_kinds = 3,    // the kind of each random node failure
   trace_remap = 4,      // remap: random | by_rack of a replayed trace's nodes
   repairs = 5,          // repair durations of failed nodes (restart_model.hpp)
+  // The values below were first given as bare numbers; they stay as they are so that seeds give
+  // the same draws.
+  repair_escalation = 101,  // which automatic repairs escalate to manual, and how long
+  silent_repairs = 102,     // which repairs leave the node faulty
+  outside_repairs = 103,    // repairs of rescheduled nodes, outside the pools
+  bad_node_choice = 104,    // which node ids are systematically bad (failures.bad_nodes)
+  bad_node_failures = 105,  // the bad nodes' extra failure times
+  bad_node_kinds = 106,     // the kinds of those extra failures
 };
 
 // The engine seed for `stream` of the scenario seed `seed`. It is a SplitMix64 finaliser of both,

@@ -23,9 +23,10 @@ namespace ckptlab {
 // one node down, with a kind drawn from `kinds` by weight. The initial lifetimes are drawn for
 // nodes 0, 1, ..., then one draw per failure, all from stream node_failures of `seed`. Ties in
 // time go to the lower node id. REQUIRES: nodes >= 1, shape > 0, scale > 0.
-std::unique_ptr<FailureProcess> make_weibull_node_failures(double shape, Seconds scale,
-                                                           std::int64_t nodes,
-                                                           std::vector<FailureKind> kinds,
-                                                           std::uint64_t seed);
+// `bad`: node ids whose scale is divided by `rate_multiplier` (systematically bad nodes; their
+// long-run failure rate is multiplied by it). The draws are the same either way.
+std::unique_ptr<FailureProcess> make_weibull_node_failures(
+    double shape, Seconds scale, std::int64_t nodes, std::vector<FailureKind> kinds,
+    std::uint64_t seed, const std::vector<std::int64_t>& bad = {}, double rate_multiplier = 1);
 
 }  // namespace ckptlab

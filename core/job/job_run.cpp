@@ -61,6 +61,17 @@ class JobRun {
     result_.spares_used = spares_.spares_used();
     result_.reschedules = spares_.reschedules();
     result_.retired_nodes = spares_.retired_nodes();
+    result_.spare_wait_s = spares_.spare_wait().value;
+    result_.spares_exhausted = spares_.exhaustions();
+    result_.spares_exhausted_s = spares_.exhausted_time(now_).value;
+    result_.standby_swaps = spares_.standby_swaps();
+    result_.repairs_automatic = spares_.automatic_repairs();
+    result_.repairs_manual = spares_.manual_repairs();
+    result_.silent_repair_failures = spares_.silent_failures();
+    result_.dead_on_join = spares_.dead_on_join();
+    result_.failed_nodes = spares_.failed_nodes();
+    result_.repaired_nodes = spares_.repaired(now_);
+    result_.in_repair_at_end = spares_.in_repair_total(now_);
     CKPTLAB_CHECK(result_.ledger.total() == result_.wall,
                   fmt::format("ledger sums to {} ns but wall time is {} ns",
                               result_.ledger.total(), result_.wall));

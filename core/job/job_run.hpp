@@ -65,6 +65,19 @@ struct JobResult {
   std::int64_t spares_used = 0;    // replacement nodes taken from the spare pool
   std::int64_t reschedules = 0;    // failures that waited for a new allocation (no spare free)
   std::int64_t retired_nodes = 0;  // nodes retired after too many failures
+  // Spares and repair (SparePool, restart_model.hpp), pooled over replications like the above.
+  double spare_wait_s = 0;             // waiting for a spare or the reschedule (in `restart`)
+  std::int64_t spares_exhausted = 0;   // replacements that found too few spares free
+  double spares_exhausted_s = 0;       // time no spare nor standby was free
+  std::int64_t standby_swaps = 0;      // replacements by a warm standby
+  std::int64_t repairs_automatic = 0;  // repairs started that stayed automatic
+  std::int64_t repairs_manual = 0;     // repairs started that escalated to manual
+  std::int64_t silent_repair_failures = 0;  // repairs that left the node faulty
+  std::int64_t dead_on_join = 0;            // faulty nodes found dead on joining
+  // failed_nodes == repaired_nodes + retired_nodes + in_repair_at_end.
+  std::int64_t failed_nodes = 0;
+  std::int64_t repaired_nodes = 0;
+  std::int64_t in_repair_at_end = 0;
   std::vector<TimelineEvent> timeline;
   bool timeline_truncated = false;
   std::string stopped_early;  // why the run stopped before the horizon (event budget); "" if not

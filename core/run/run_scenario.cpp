@@ -79,6 +79,17 @@ void pool_into(JobResult& pooled, const JobResult& r, bool first) {
   pooled.spares_used += r.spares_used;
   pooled.reschedules += r.reschedules;
   pooled.retired_nodes += r.retired_nodes;
+  pooled.spare_wait_s += r.spare_wait_s;
+  pooled.spares_exhausted += r.spares_exhausted;
+  pooled.spares_exhausted_s += r.spares_exhausted_s;
+  pooled.standby_swaps += r.standby_swaps;
+  pooled.repairs_automatic += r.repairs_automatic;
+  pooled.repairs_manual += r.repairs_manual;
+  pooled.silent_repair_failures += r.silent_repair_failures;
+  pooled.dead_on_join += r.dead_on_join;
+  pooled.failed_nodes += r.failed_nodes;
+  pooled.repaired_nodes += r.repaired_nodes;
+  pooled.in_repair_at_end += r.in_repair_at_end;
   if (pooled.stopped_early.empty()) pooled.stopped_early = r.stopped_early;
 }
 

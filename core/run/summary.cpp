@@ -92,6 +92,19 @@ nlohmann::ordered_json policy_summary(const PolicyOutcome& p, const Scenario& s,
   j["spares_used"] = job.spares_used;
   j["reschedules"] = job.reschedules;
   j["retired_nodes"] = job.retired_nodes;
+  // Spares and repair (docs/failures.md §4); spare_wait_s is part of time_s.restart.
+  j["spare_wait_s"] = job.spare_wait_s;
+  j["spares_exhausted"] = {{"count", job.spares_exhausted}, {"seconds", job.spares_exhausted_s}};
+  j["standby_swaps"] = job.standby_swaps;
+  j["repairs"] = {{"automatic", job.repairs_automatic},
+                  {"manual", job.repairs_manual},
+                  {"silent_failures", job.silent_repair_failures},
+                  {"dead_on_join", job.dead_on_join}};
+  // Every failed node is repaired, retired or still in repair at the end.
+  j["node_accounting"] = {{"failed_nodes", job.failed_nodes},
+                          {"repaired", job.repaired_nodes},
+                          {"retired", job.retired_nodes},
+                          {"in_repair_at_end", job.in_repair_at_end}};
   j["replications"] = p.replications.size();
   j["ci95"] = confidence_intervals(p);
   if (!job.stopped_early.empty()) j["stopped_early"] = job.stopped_early;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 
 #include "hw/persist/shard_file.hpp"
@@ -31,12 +32,14 @@ class HostExecutorTest : public ::testing::Test {
   }
   // Fires `InjectedFailure` once, at `shard` of `kind` on `rank`.
   void fail_at(OpKind kind, int rank, std::size_t shard) {
-    exec_.set_failure_hook([=, fired = std::make_shared<bool>(false)](const HookPoint& p) {
-      if (!*fired && p.kind == kind && p.rank == rank && p.shard == shard) {
-        *fired = true;
-        throw InjectedFailure("injected");
-      }
-    });
+    // Every rank's worker thread calls the hook: the flag is atomic (ThreadSanitizer found the
+    // plain bool's race).
+    exec_.set_failure_hook(
+        [=, fired = std::make_shared<std::atomic<bool>>(false)](const HookPoint& p) {
+          if (p.kind == kind && p.rank == rank && p.shard == shard && !fired->exchange(true)) {
+            throw InjectedFailure("injected");
+          }
+        });
   }
 
   TestDir dir_;

@@ -51,6 +51,12 @@ Row flatten_policy(const json& policy) {
       flatten_ci95(value, row);
     } else if (value.is_primitive()) {
       row.emplace_back(key, cell(value));
+    } else if (value.is_object() && key != "sources") {
+      // Counters grouped in summary.json (spares_exhausted, repairs, node_accounting, vs_best):
+      // one column per number, named <group>_<member>.
+      for (const auto& [k, v] : value.items()) {
+        if (v.is_number()) row.emplace_back(fmt::format("{}_{}", key, k), cell(v));
+      }
     }
   }
   return row;

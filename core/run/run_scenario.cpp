@@ -18,7 +18,11 @@ Seconds expected_restart_time(const Scenario& s) {
     detection += k.weight * k.detection.value;
   }
   const double mean_detection = weight > 0 ? detection / weight : 0;
-  const Seconds replacement = s.restart.spares > 0 ? s.restart.spare_swap : s.restart.reschedule_wait;
+  // The first failures find the pools full: a hot spare if there are any, else a warm standby,
+  // else a reschedule (waiting for a spare needs a pool to wait on).
+  const Seconds replacement = s.restart.spares > 0          ? s.restart.spare_swap
+                              : s.restart.warm_standbys > 0 ? s.restart.standby_swap
+                                                            : s.restart.reschedule_wait;
   return Seconds{mean_detection} + replacement + s.restart.process_restart;
 }
 

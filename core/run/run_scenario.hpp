@@ -69,7 +69,8 @@ RunOutcome run_scenario(const Scenario& scenario, Executor& executor,
 RunOutcome run_scenario(const Scenario& scenario, Executor& executor, const RunOptions& options);
 
 // Mean time from a failure to a restarted process, before state load: mean detection over the
-// failure kinds plus spare swap (or reschedule wait without spares) plus process restart.
+// failure kinds plus spare swap (standby swap with warm standbys and no spares, reschedule wait
+// with neither) plus process restart.
 Seconds expected_restart_time(const Scenario& scenario);
 
 // Builds the policies of a scenario (validates their parameters) without running them.

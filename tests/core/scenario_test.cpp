@@ -354,3 +354,25 @@ TEST_F(ScenarioTest, MissingScenarioFileIsAnInputError) {
 
 }  // namespace
 }  // namespace ckptlab
+
+namespace ckptlab {
+namespace {
+
+// Daly's restart time R (policies size intervals with it): the replacement the first failures
+// get is a hot spare, else a warm standby, else a reschedule.
+TEST(ExpectedRestart, TakesTheSpareSwapThenTheStandbySwapThenTheRescheduleWait) {
+  setenv("CKPTLAB_DATA_DIR", CKPTLAB_SOURCE_DIR, 1);
+  const std::string path = std::string(CKPTLAB_SOURCE_DIR) + "/scenarios/default.yaml";
+  const Scenario spares = load_scenario(path, {});
+  const Scenario standbys = load_scenario(
+      path, {"restart.spares=0", "restart.warm_standbys=4", "restart.standby_swap=20m"});
+  const Scenario neither = load_scenario(path, {"restart.spares=0"});
+  const double with_spares = expected_restart_time(spares).value;
+  EXPECT_DOUBLE_EQ(expected_restart_time(standbys).value - with_spares,
+                   20 * 60 - spares.restart.spare_swap.value);
+  EXPECT_DOUBLE_EQ(expected_restart_time(neither).value - with_spares,
+                   spares.restart.reschedule_wait.value - spares.restart.spare_swap.value);
+}
+
+}  // namespace
+}  // namespace ckptlab

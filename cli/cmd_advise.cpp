@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -16,11 +17,9 @@
 #include "advise/advise_search.hpp"
 #include "advise/candidate_evaluator.hpp"
 #include "advise_output.hpp"
+#include "backend_executor.hpp"
 #include "commands.hpp"
-#include "exec/analytic_executor.hpp"
-#ifdef CKPTLAB_HAVE_SIM
-#include "sim/simgrid_executor.hpp"
-#endif
+#include "option_values.hpp"
 #include "results_writer.hpp"
 #include "scenario/scenario.hpp"
 
@@ -31,7 +30,7 @@ namespace ckptlab {
 namespace {
 
 std::unique_ptr<Executor> analytic_executor(const Scenario& s) {
-  return std::make_unique<AnalyticExecutor>(s.cluster, s.hardware);
+  return make_backend_executor("analytic", s);
 }
 
 ExecutorFactory confirm_executor(const std::string& backend) {
@@ -39,32 +38,17 @@ ExecutorFactory confirm_executor(const std::string& backend) {
   if (backend != "sim") {
     throw std::invalid_argument("--backend expects analytic or sim, got \"" + backend + "\"");
   }
-#ifdef CKPTLAB_HAVE_SIM
-  return [](const Scenario& s) -> std::unique_ptr<Executor> {
-    return std::make_unique<sim::SimGridExecutor>(s.cluster, s.hardware);
-  };
-#else
-  throw std::invalid_argument(
-      "--backend sim: this ckptlab was built without SimGrid (-DCKPTLAB_WITH_SIM=OFF or no "
-      "libsimgrid-dev); use --backend analytic");
-#endif
+  require_backend_built(backend, "--backend sim");  // before any search, not at confirmation
+  return [](const Scenario& s) { return make_backend_executor("sim", s); };
 }
 
 double parse_fraction(const std::string& option, const std::string& text) {
-  const bool percent = !text.empty() && text.back() == '%';
-  const std::string number = text.substr(0, text.size() - (percent ? 1 : 0));
-  double v = -1;
-  size_t used = 0;
-  try {
-    v = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size() || !(v >= 0)) {
+  const std::optional<double> v = parse_number_or_percent(text);
+  if (!v || !(*v >= 0)) {
     throw std::invalid_argument(option + " expects a fraction such as 0.01 or 1%, got \"" + text +
                                 "\"");
   }
-  return percent ? v / 100 : v;
+  return *v;
 }
 
 void report_progress(const Evaluation& e, const std::string& label) {

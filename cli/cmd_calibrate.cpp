@@ -6,9 +6,9 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
+#include "atomic_file.hpp"
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "hw/calibrate/calibrate.hpp"
@@ -35,18 +35,6 @@ std::vector<std::int64_t> parse_sizes(const std::string& list) {
   return sizes;
 }
 
-// Temp file + rename: a crash never leaves a half-written profile under the final name.
-void write_atomically(const fs::path& path, const std::string& text) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + temp.string());
-  }
-  fs::rename(temp, path);
-}
 
 }  // namespace
 
@@ -110,7 +98,8 @@ int calibrate_command(const std::vector<std::string>& args) {
   const std::string name = hw::measured_profile_name(c.backend, c.device);
   std::fputs(c.report().c_str(), stdout);
   const fs::path path = out.empty() ? out_dir / (name + ".yaml") : fs::path(out);
-  write_atomically(path, hw::profile_yaml(c, name));
+  if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  write_file_atomically(path.string(), hw::profile_yaml(c, name));
   std::printf("\nprofile: %s (use it with `hardware: %s`)\n", path.c_str(), path.c_str());
   return 0;
 }

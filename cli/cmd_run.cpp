@@ -6,61 +6,37 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
+#include "atomic_file.hpp"
+#include "backend_executor.hpp"
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "explain.hpp"
-#include "exec/analytic_executor.hpp"
-#ifdef CKPTLAB_HAVE_SIM
-#include "sim/simgrid_executor.hpp"
-#endif
+#include "option_values.hpp"
 #include "progress.hpp"
 #include "results_writer.hpp"
 #include "run/run_scenario.hpp"
 #include "run/summary.hpp"
 #include "run_table.hpp"
-#include "sweep_table.hpp"  // write_file_atomically
-#include "trace_events.hpp"
 #include "scenario/scenario.hpp"
+#include "trace_events.hpp"
 
 namespace po = boost::program_options;
 
 namespace ckptlab {
 
 namespace {
-// The scenario's backend: analytic, or SimGrid when this program was built with it.
-std::unique_ptr<Executor> make_executor(const Scenario& scenario) {
-  if (scenario.backend == "sim") {
-#ifdef CKPTLAB_HAVE_SIM
-    return std::make_unique<sim::SimGridExecutor>(scenario.cluster, scenario.hardware);
-#else
-    throw std::invalid_argument(
-        "backend sim: this ckptlab was built without SimGrid (-DCKPTLAB_WITH_SIM=OFF or no "
-        "libsimgrid-dev); use --backend analytic");
-#endif
-  }
-  return std::make_unique<AnalyticExecutor>(scenario.cluster, scenario.hardware);
-}
-
 // "0.5%" or "0.005": an absolute ETTR half-width.
 double parse_precision(const std::string& text) {
-  const bool percent = !text.empty() && text.back() == '%';
-  const std::string number = text.substr(0, text.size() - (percent ? 1 : 0));
-  double v = 0;
-  size_t used = 0;
-  try {
-    v = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size()) {
+  const std::optional<double> v = parse_number_or_percent(text);
+  if (!v) {
     throw std::invalid_argument("--precision expects a half-width such as 0.5% or 0.005, got \"" +
                                 text + "\"");
   }
-  if (percent) v /= 100;
-  if (!(v > 0 && v < 1)) throw std::invalid_argument("--precision must be between 0 and 100%");
-  return v;
+  if (!(*v > 0 && *v < 1)) throw std::invalid_argument("--precision must be between 0 and 100%");
+  return *v;
 }
 }  // namespace
 
@@ -106,7 +82,8 @@ int run_command(const std::vector<std::string>& args) {
   if (out.empty()) out = "results/" + scenario.name;
   if (write) check_results_directory(out, vm.count("force") > 0);
 
-  const std::unique_ptr<Executor> executor_owner = make_executor(scenario);
+  const std::unique_ptr<Executor> executor_owner =
+      make_backend_executor(scenario.backend, scenario);
   Executor& executor = *executor_owner;
   if (vm.count("explain")) {
     std::fputs(explain_policies(scenario, executor).c_str(), stdout);

@@ -22,6 +22,7 @@
 #include "sweep_mpi.hpp"
 #include "sweep_plan.hpp"
 #include "sweep_runner.hpp"
+#include "atomic_file.hpp"
 #include "sweep_table.hpp"
 
 namespace po = boost::program_options;

@@ -8,8 +8,8 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
+#include "atomic_file.hpp"
 #include "command_line.hpp"
 #include "cluster/hardware_profile.hpp"
 #include "commands.hpp"
@@ -23,21 +23,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace ckptlab {
-namespace {
-
-void write_json_atomically(const fs::path& path, const std::string& text) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path temp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + temp.string());
-  }
-  fs::rename(temp, path);
-}
-
-}  // namespace
 
 int validate_command(const std::vector<std::string>& args) {
   po::options_description options("ckptlab validate --backend host <scenario.yaml> [options]");
@@ -145,7 +130,8 @@ int validate_command(const std::vector<std::string>& args) {
 
   const hw::Validation v = hw::validate_on_host(scenario, profile, o);
   std::fputs(hw::format_validation(v).c_str(), stdout);
-  write_json_atomically(out_path, hw::validation_json(v).dump(2) + "\n");
+  if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path());
+  write_file_atomically(out_path.string(), hw::validation_json(v).dump(2) + "\n");
   std::printf("\nresults: %s\n", out_path.c_str());
   if (v.bit_mismatches() > 0) {
     std::fprintf(stderr,

@@ -29,11 +29,6 @@ std::string make_sweep_csv(const SweepPlan& plan, const std::vector<std::string>
 std::string format_sweep_table(const SweepPlan& plan,
                                const std::vector<nlohmann::ordered_json>& summaries);
 
-// Writes `content` to `path` through a temporary file in the same directory (fsynced, then
-// renamed over `path`, then the directory fsynced), so readers see the old file or the new one,
-// never a prefix. Throws std::runtime_error naming the path on failure.
-void write_file_atomically(const std::string& path, const std::string& content);
-
 // A CSV field, quoted (RFC 4180) when it holds a comma, quote, or line break.
 std::string csv_field(const std::string& text);
 

@@ -7,7 +7,6 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -18,6 +17,7 @@
 #include "advise/candidate_evaluator.hpp"
 #include "advise_output.hpp"
 #include "backend_executor.hpp"
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "option_values.hpp"
 #include "results_writer.hpp"
@@ -89,20 +89,10 @@ int advise_command(const std::vector<std::string>& args) {
       "for less, and the confirmation stops when the finalists are equivalent within it")(
       "jobs,j", po::value(&jobs), "threads running the analytic replications (default 2)")(
       "no-write", "print the table only; write nothing");
-  po::options_description hidden;
   std::string scenario_path;
-  hidden.add_options()("scenario", po::value(&scenario_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("scenario", 1);
+  const Positional positional{"scenario", &scenario_path};
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, options, vm, &positional)) return 0;
   if (scenario_path.empty())
     throw std::invalid_argument("advise needs a scenario file (see --help)");
   if (vm.count("seed")) {

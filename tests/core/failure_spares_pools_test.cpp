@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/job_fixture.hpp"
+#include "core/spares_fixture.hpp"
 #include "failure/random_draws.hpp"
 #include "failure/restart_model.hpp"
 #include "job/job_run.hpp"
@@ -16,13 +17,9 @@
 namespace ckptlab {
 namespace {
 
-constexpr double kHour = 3600.0;
-
-RestartSpec decode(const std::string& yaml) {
-  return decode_restart(ConfigNode::load_string(yaml, "scenario.yaml")["restart"]);
-}
-
-Nanos at_hours(double h) { return to_nanos(Seconds{h * kHour}); }
+using testing::at_hours;
+using testing::kHour;
+using testing::decode_restart_yaml;
 
 RestartSpec fixed_spec(int spares, double repair_h) {
   RestartSpec spec;
@@ -35,7 +32,7 @@ RestartSpec fixed_spec(int spares, double repair_h) {
 }
 
 TEST(SparePools, DecodesTheNewKeys) {
-  const RestartSpec r = decode(R"(
+  const RestartSpec r = decode_restart_yaml(R"(
 restart:
   spares: 4
   spare_swap: 5m
@@ -62,7 +59,7 @@ restart:
   EXPECT_EQ(r.silent_failure, 0.4);
   EXPECT_EQ(r.retire_window, Seconds{7 * 86400.0});
   // Defaults: none of it.
-  const RestartSpec d = decode("restart: {reschedule_wait: 30m, process_restart: 5m}");
+  const RestartSpec d = decode_restart_yaml("restart: {reschedule_wait: 30m, process_restart: 5m}");
   EXPECT_EQ(d.warm_standbys, 0);
   EXPECT_FALSE(d.wait_for_spare);
   EXPECT_EQ(d.escalation_probability, 0);
@@ -91,7 +88,7 @@ TEST(SparePools, DecodeErrorsAreInputErrors) {
            repair + ", escalation: {probability: 0.5, manual: {distribution: fixed, median: 1d, "
                     "silent_failure: 0.1}}}}",
        }) {
-    EXPECT_THROW(decode(base + bad), InputError) << bad;
+    EXPECT_THROW(decode_restart_yaml(base + bad), InputError) << bad;
   }
 }
 

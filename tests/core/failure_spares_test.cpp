@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/spares_fixture.hpp"
 #include "failure/random_draws.hpp"
 #include "failure/restart_model.hpp"
 #include "util/config_node.hpp"
@@ -15,16 +16,12 @@
 namespace ckptlab {
 namespace {
 
-constexpr double kHour = 3600.0;
-
-RestartSpec decode(const std::string& yaml) {
-  return decode_restart(ConfigNode::load_string(yaml, "scenario.yaml")["restart"]);
-}
-
-Nanos at_hours(double h) { return to_nanos(Seconds{h * kHour}); }
+using testing::at_hours;
+using testing::kHour;
+using testing::decode_restart_yaml;
 
 TEST(RepairModel, DecodesLognormalRepairAndRetirement) {
-  const RestartSpec r = decode(R"(
+  const RestartSpec r = decode_restart_yaml(R"(
 restart:
   spares: 4
   spare_swap: 5m
@@ -39,7 +36,7 @@ restart:
   EXPECT_EQ(r.repair_time, Seconds{11 * kHour});
   EXPECT_EQ(r.retire_after, 3);
   // repair_time alone is a fixed repair.
-  const RestartSpec fixed = decode(
+  const RestartSpec fixed = decode_restart_yaml(
       "restart: {spares: 1, spare_swap: 5m, reschedule_wait: 30m, process_restart: 5m, "
       "repair_time: 3d}");
   EXPECT_EQ(fixed.repair.distribution, RepairDistribution::fixed);
@@ -61,9 +58,9 @@ TEST(RepairModel, DecodeErrorsAreInputErrors) {
            std::string("repair_time: 3d, retire_after: 0}"),
            std::string("}"),  // spares need a repair time
        }) {
-    EXPECT_THROW(decode(base + bad), InputError) << bad;
+    EXPECT_THROW(decode_restart_yaml(base + bad), InputError) << bad;
   }
-  EXPECT_THROW(decode("restart: {spares: 1, spare_swap: 5m, reschedule_wait: 30m, "
+  EXPECT_THROW(decode_restart_yaml("restart: {spares: 1, spare_swap: 5m, reschedule_wait: 30m, "
                       "process_restart: 5m}"),
                InputError);
 }

@@ -10,11 +10,11 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "atomic_file.hpp"
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "failure/fit/fit_yaml.hpp"
@@ -125,18 +125,6 @@ void print_table(const TraceFit& fit, const std::string& file,
   }
 }
 
-// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half.
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::invalid_argument(fmt::format("--out: cannot write \"{}\"", tmp));
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("write error on \"{}\"", tmp));
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 int fit_command(const std::vector<std::string>& args) {
   po::options_description options("ckptlab failures fit <trace.csv> [options]");
   std::int64_t nodes = 0;
@@ -235,7 +223,11 @@ int fit_command(const std::vector<std::string>& args) {
   if (out.empty()) {
     std::printf("\n%s", yaml.c_str());
   } else {
-    write_file_atomically(out, yaml);
+    try {
+      write_file_atomically(out, yaml);
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(fmt::format("--out: {}", e.what()));  // a bad path: exit 2
+    }
     std::printf("\nwrote %s (model %s)\n", out.c_str(),
                 std::string(to_string(chosen_node_model(fit).model)).c_str());
   }

@@ -117,17 +117,16 @@ int run_command(const std::vector<std::string>& args) {
   }
   // Results are kept (the figures cover what was simulated), but the run did not reach its
   // horizon: say so and exit 3, so that scripts cannot mistake it for a complete answer.
-  if (outcome.replications_stopped_early > 0) {
-    for (const PolicyOutcome& p : outcome.policies) {
-      for (const JobResult& r : p.replications) {
-        if (!r.stopped_early.empty()) {
-          std::fprintf(stderr, "ckptlab: %s stopped early, %s\n", p.label.c_str(),
-                       r.stopped_early.c_str());
-        }
-      }
+  bool stopped_early = false;
+  for (const PolicyOutcome& p : outcome.policies) {
+    for (const JobResult& r : p.replications) {
+      if (r.stopped_early.empty()) continue;
+      std::fprintf(stderr, "ckptlab: %s stopped early, %s\n", p.label.c_str(),
+                   r.stopped_early.c_str());
+      stopped_early = true;
     }
-    return 3;
   }
+  if (stopped_early) return 3;
   return 0;
 }
 

@@ -145,10 +145,7 @@ RunOutcome run_scenario(const Scenario& s, Executor& executor, const RunOptions&
       p.replications.push_back(
           run_one(s, executor, *policies[i], replication_seed(s.seed, r), label, options.progress));
       std::string& stopped = p.replications.back().stopped_early;
-      if (!stopped.empty()) {
-        stopped = fmt::format("replication {}: {}", r + 1, stopped);
-        ++outcome.replications_stopped_early;
-      }
+      if (!stopped.empty()) stopped = fmt::format("replication {}: {}", r + 1, stopped);
       p.lost_tokens_per_replication.push_back(policies[i]->lost_tokens_fraction());
     }
   };

@@ -42,9 +42,6 @@ struct RunOutcome {
   std::vector<PolicyOutcome> policies;
   std::size_t replications = 1;
   double precision_target = 0;  // the --precision asked for (0: a fixed count)
-  // Policy replications that spent the scenario's event budget (JobResult::stopped_early) and
-  // stopped before the horizon; their figures cover the part they simulated.
-  std::size_t replications_stopped_early = 0;
 };
 
 // Progress of the policy `label`: fraction of the horizon simulated.

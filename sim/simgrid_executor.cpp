@@ -10,6 +10,7 @@
 #include <simgrid/s4u.hpp>
 #include <stdexcept>
 
+#include "exec/node_capacity.hpp"
 #include "flow_timer.hpp"
 #include "scenario_platform.hpp"
 
@@ -99,6 +100,20 @@ class PlanRun {
   std::int64_t* flow_count_;
 };
 
+// The node capacities of the platform, as node_capacity() reads them from a hardware profile
+// (platform_spec_for copies them), so that both backends compute the background share alike.
+NodeCapacity capacity_of(const PlatformSpec& p) {
+  NodeCapacity c;
+  c.gpus_per_node = p.gpus_per_node;
+  c.pcie_d2h = p.pcie_d2h;
+  c.pcie_h2d = p.pcie_h2d;
+  c.network = p.node_link_bandwidth();
+  c.disk_write = p.local_disk_write;
+  c.disk_read = p.local_disk_read;
+  c.storage_client = {std::min(c.network.value, p.storage_per_client.value)};
+  return c;
+}
+
 bool op_has_flows(const Op& op) {
   return op.kind != OpKind::kRecompute && op.kind != OpKind::kReplay &&
          op.kind != OpKind::kBarrier && (op.kind == OpKind::kTransfer || op.from != op.to);
@@ -169,6 +184,8 @@ PlanTiming SimGridExecutor::execute(const Plan& plan) {
       throw std::logic_error(fmt::format(
           "SimGridExecutor: op {} ({}) of plan '{}' could not complete: a node it uses is off", i,
           plan.ops[i].label, plan.signature));
+  run.timing.background_share =
+      background_share(plan, run.timing, capacity_of(sim_.spec()), cluster_.nodes);
   if (!key.empty()) memo_.emplace(std::move(key), run.timing);
   return run.timing;
 }

@@ -9,7 +9,9 @@
 //   storage hop: max-min fair share of storage_write (or _read) among the nodes that move data,
 //                each node capped at min(its NICs, storage_per_client) (fair_share_makespan).
 // Ops of one plan do not contend with each other here (the sim backend models that); an op
-// starts when the ops it waits on end. Timings are memoized by plan signature.
+// starts when the ops it waits on end. Timings are memoized by plan signature. Every hop but the
+// storage one runs at the node's own capacity, so it is full_rate_duration (node_capacity.hpp)
+// with the storage hop replaced by its fair share.
 #pragma once
 
 #include <map>
@@ -17,6 +19,7 @@
 #include "cluster/cluster_spec.hpp"
 #include "cluster/hardware_profile.hpp"
 #include "exec/executor.hpp"
+#include "exec/node_capacity.hpp"
 
 namespace ckptlab {
 
@@ -32,11 +35,9 @@ class AnalyticExecutor final : public Executor {
   Seconds op_duration(const Op& op) const;
 
  private:
-  Seconds hop(Tier a, Tier b, const std::vector<Bytes>& rank_bytes) const;
-  std::vector<Bytes> node_bytes(const std::vector<Bytes>& rank_bytes) const;
-
   ClusterSpec cluster_;
   HardwareProfile hardware_;
+  NodeCapacity capacity_;
   std::map<std::string, PlanTiming> memo_;
 };
 

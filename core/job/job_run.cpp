@@ -88,6 +88,7 @@ class JobRun {
     std::int64_t version;
     Nanos end;  // when the plan's last op ends
     std::vector<PendingWrite> writes;
+    double slowdown = 0;  // training's fractional slow-down while the background ops run
   };
 
   Nanos failure_time() const { return next_failure_ ? next_failure_->time : kNever; }
@@ -111,7 +112,9 @@ class JobRun {
   }
 
   // Background checkpoint work runs beside training (and slows it) until the plan ends.
-  bool background_active() const { return in_flight_ && in_flight_->end > now_; }
+  bool background_active() const {
+    return in_flight_ && in_flight_->end > now_ && in_flight_->slowdown > 0;
+  }
 
   // Completes every tier write (and the plan) that has ended by now.
   void process_checkpoint_events() {
@@ -161,12 +164,12 @@ class JobRun {
 
   // Trains until the current iteration completes, or a failure / the horizon stops it.
   void train_one_iteration() {
-    const double slow = settings_.background_slowdown;
     while (true) {
       const Nanos need = iteration_ns_ - partial_ns_;  // unslowed work left in this iteration
       const Nanos fail_at = failure_time();
       const Nanos limit = std::min({horizon_, fail_at, next_checkpoint_event()});
       const bool slowed = background_active();
+      const double slow = slowed ? in_flight_->slowdown : 0;
       const Nanos wall_needed =
           slowed ? static_cast<Nanos>(static_cast<double>(need) * (1 + slow) + 0.5) : need;
       if (now_ + wall_needed <= limit) {
@@ -228,7 +231,8 @@ class JobRun {
       process_checkpoint_events();
     }
     const PlanTiming timing = executor_.execute(plan);
-    in_flight_ = InFlight{iteration_, now_ + to_nanos(timing.total), tier_writes(plan, timing, now_)};
+    in_flight_ = InFlight{iteration_, now_ + to_nanos(timing.total), tier_writes(plan, timing, now_),
+                          settings_.background_slowdown * timing.background_share};
     for (const PendingWrite& w : in_flight_->writes) catalog_.begin(iteration_, w.tier);
     ++result_.checkpoints_started;
     if (result_.timeline.size() < settings_.timeline_limit) {  // summing bytes is not free

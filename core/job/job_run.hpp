@@ -7,7 +7,8 @@
 // Timing conventions:
 // - Version 0 (the initial state) is complete on the policy's durable tier at time 0.
 // - An iteration is t_iter of productive time; while background checkpoint work runs, it takes
-//   t_iter * (1 + background_slowdown) and the extra is `slowdown`.
+//   t_iter * (1 + background_slowdown * share) and the extra is `slowdown`, where share is the
+//   plan's PlanTiming::background_share (the part of a node's resources the background takes).
 // - A failure aborts every in-flight checkpoint (the catalog keeps the previous version), rolls
 //   every rank back to the policy's restore version, and re-labels the rolled-back productive
 //   time (and the partial iteration) as `lost_work`. A failure during recovery restarts the
@@ -31,7 +32,7 @@ namespace ckptlab {
 struct JobSettings {
   Seconds iteration_time;
   Seconds horizon;
-  double background_slowdown = 0;
+  double background_slowdown = 0;   // beside background traffic at a node's full rate
   Seconds process_restart;           // added to the spare swap / reschedule wait
   size_t timeline_limit = 20000;     // routine checkpoint events kept for timeline.csv (failures
                                      // and recoveries are always kept); counts are never capped

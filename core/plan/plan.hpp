@@ -64,6 +64,11 @@ struct PlanTiming {
   std::vector<Seconds> op_end;
   Seconds blocking;  // when the last blocking op ends: how long training waits
   Seconds total;     // when the last op ends
+  // Share of a node's copy and network resources the background ops take between `blocking`
+  // and `total` (exec/node_capacity.hpp); training slows by hardware.background_slowdown times
+  // this. The analytic and sim executors compute it; an executor that cannot (real hardware,
+  // whose own measurement is the slow-down) leaves 1: the background takes the whole node.
+  double background_share = 1.0;
 };
 
 }  // namespace ckptlab

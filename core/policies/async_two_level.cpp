@@ -28,10 +28,12 @@ AsyncTwoLevelPolicy::AsyncTwoLevelPolicy(const ConfigNode& node, const PolicyCon
   choice.iterations = static_cast<std::int64_t>(std::max({1.0, by_overhead, by_persist}));
   choice.rule = fmt::format("CheckFreq, overhead <= {:.1f}%", bound * 100);
   choice.source = fmt::format(
-      "CheckFreq (FAST '21) rule: smallest k with (stall + slowdown * persist) / (k t_iter) <= "
-      "{} and k t_iter >= persist; stall {:.3f} s, persist {:.3f} s, slowdown {} (hardware "
-      "profile), t_iter {:.3f} s",
-      bound, blocking_.value, background_.value, ctx.hardware.background_slowdown, t_iter);
+      "CheckFreq (FAST '21) rule: smallest k with (stall + slowdown * share * persist) / (k "
+      "t_iter) <= {} and k t_iter >= persist; stall {:.3f} s, persist {:.3f} s, slowdown {} "
+      "(hardware profile) x share {:.3f} (the persist's share of a node's resources), t_iter "
+      "{:.3f} s",
+      bound, blocking_.value, background_.value, ctx.hardware.background_slowdown,
+      background_share_, t_iter);
   set_interval(choice);
 }
 

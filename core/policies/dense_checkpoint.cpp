@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "exec/node_capacity.hpp"
+
 namespace ckptlab {
 
 namespace {
@@ -28,7 +30,8 @@ DenseCheckpointPolicy::DenseCheckpointPolicy(const ConfigNode& node, const Polic
   const PlanTiming timing = ctx.executor.execute(checkpoint_);
   blocking_ = timing.blocking;
   background_ = timing.total - timing.blocking;
-  overhead_ = blocking_ + background_ * ctx.hardware.background_slowdown;
+  background_share_ = timing.background_share;
+  overhead_ = blocking_ + background_overhead(timing, ctx.hardware.background_slowdown);
 }
 
 const Plan* DenseCheckpointPolicy::checkpoint_plan(std::int64_t iteration) {
@@ -51,8 +54,10 @@ std::map<std::string, std::string> DenseCheckpointPolicy::sources() const {
        "ShardMap: unique training state (bf16 weights + fp32 master + Adam), written once per "
        "shard (Megatron layout)"},
       {"checkpoint_interval", fmt::format("{}: {}", interval_.rule, interval_.source)},
-      {"checkpoint_time", fmt::format("executor ({}); blocking {:.3f} s, background {:.3f} s",
-                                      executor_method_, blocking_.value, background_.value)},
+      {"checkpoint_time",
+       fmt::format("executor ({}); blocking {:.3f} s, background {:.3f} s taking {:.1f}% of a "
+                   "node's resources",
+                   executor_method_, blocking_.value, background_.value, background_share_ * 100)},
   };
 }
 

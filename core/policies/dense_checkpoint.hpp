@@ -36,6 +36,7 @@ class DenseCheckpointPolicy : public Policy {
   Plan load_;
   Bytes bytes_;
   Seconds overhead_;
+  double background_share_ = 0;  // PlanTiming::background_share of the checkpoint
   Seconds blocking_;
   Seconds background_;
   IntervalChoice interval_;

@@ -23,8 +23,9 @@
 //   <= k * t_iter, i.e. the checkpoint traffic fits in the idle network time of k iterations.
 // - The host memory of a node must hold its own snapshot and the replicas it stores:
 //   (1 + replicas) x its state, else the scenario is rejected with the numbers.
-// - Training is slowed by hardware.background_slowdown while checkpoint traffic runs, as for
-//   every background policy (Gemini reports little interference; this is conservative).
+// - Training is slowed by hardware.background_slowdown times the share of the node's resources
+//   the checkpoint traffic takes while it runs, as for every background policy
+//   (exec/node_capacity.hpp; Gemini reports little interference; this is conservative).
 #pragma once
 
 #include <vector>

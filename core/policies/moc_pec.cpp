@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "exec/node_capacity.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab {
@@ -109,7 +110,7 @@ MocPecPolicy::MocPecPolicy(const ConfigNode& node, const PolicyContext& ctx)
   const PlanTiming timing = executor_.execute(first);
   blocking_ = timing.blocking;
   background_ = timing.total - timing.blocking;
-  overhead_ = blocking_ + background_ * background_slowdown_;
+  overhead_ = blocking_ + background_overhead(timing, background_slowdown_);
   first_snapshot_ = snapshot_time(first.ops.front().rank_bytes);
   full_bytes_ = ctx.shards.unique_state().total();
   largest_ = largest(first.ops.back().rank_bytes);

@@ -155,6 +155,9 @@ nlohmann::ordered_json make_summary(const Scenario& s, const RunOutcome& outcome
       {"restart", "scenario restart: spare swap / reschedule wait + process restart; detection "
                   "per failure kind"},
       {"ettr", "ledger: productive / wall (DESIGN.md §3)"},
+      {"slowdown", "while a checkpoint's background ops run, iterations take (1 + "
+                   "hardware.background_slowdown x share) longer; share: the full-rate time of "
+                   "the background traffic over the time it runs (exec/node_capacity.hpp)"},
   };
   nlohmann::ordered_json hw = nlohmann::ordered_json::object();
   for (const auto& [k, v] : s.hardware.sources) hw[k] = v;

@@ -126,22 +126,23 @@ TEST_F(AdviseCli, BadInputExitsTwoWithFileLineAndKey) {
   EXPECT_EQ(ckptlab("advise").status, 2);
 }
 
-// MoC-System's partial checkpoints lose tokens; k_pec = 1 loses about 0.8% of them here.
+// MoC-System's partial checkpoints lose tokens; k_pec = 1 loses about 0.28% of them here even
+// when it checkpoints every iteration, k_pec = 2 about 0.12%.
 TEST_F(AdviseCli, LostTokensBoundRejectsTooPartialCheckpoints) {
   const Result r = ckptlab("advise " + quoted(kData + "host_memory.yaml") +
                            " --set 'policies=[{name: moc_pec}]' --set horizon=10d"
-                           " --max-lost-tokens 0.005 --out pec");
+                           " --max-lost-tokens 0.002 --out pec");
   ASSERT_EQ(r.status, 0) << r.err;
   const json advice = json::parse(read_file(dir_ / "pec" / "advice.json"));
-  EXPECT_EQ(advice["constraints"]["max_lost_tokens"].get<double>(), 0.005);
+  EXPECT_EQ(advice["constraints"]["max_lost_tokens"].get<double>(), 0.002);
   const json& p = advice["policies"][0];
-  EXPECT_LE(p["recommended"]["lost_tokens_fraction"].get<double>(), 0.005);
+  EXPECT_LE(p["recommended"]["lost_tokens_fraction"].get<double>(), 0.002);
   EXPECT_NE(p["settings"]["k_pec"], nullptr);  // k_pec = 1 (the default) is not kept
   bool rejected = false;
   for (const json& c : p["candidates"]) {
     if (c["violated"] == "max_lost_tokens") {
       rejected = true;
-      EXPECT_GT(c["lost_tokens_fraction"].get<double>(), 0.005);
+      EXPECT_GT(c["lost_tokens_fraction"].get<double>(), 0.002);
     }
   }
   EXPECT_TRUE(rejected);

@@ -115,6 +115,24 @@ TEST(SimGridExecutor, SaturatedStorageIsSharedAsTheAnalyticFairShare) {
               1e-5 * analytic.op_duration(persist).value);
 }
 
+TEST(SimGridExecutor, ABackgroundPersistTakesTheShareOfANodeTheAnalyticModelGivesIt) {
+  // The same saturated tier, the persist in the background: each node moves far less than its
+  // client cap for most of the persist, so it takes a small share of the node and slows
+  // training by that much (exec/node_capacity.hpp); both backends compute it from their timing.
+  const ClusterSpec cluster = cluster_of(256);
+  SimGridExecutor sim(test_simulation(), cluster);
+  AnalyticExecutor analytic(cluster, test_hardware());
+  Op persist = op_of(OpKind::kPersist, Tier::kHost, Tier::kStorage, uneven_bytes(cluster));
+  persist.blocking = false;
+  Plan plan = single(persist);
+  plan.signature += ":background";
+  const double simulated = sim.execute(plan).background_share;
+  const double formula = analytic.execute(plan).background_share;
+  EXPECT_NEAR(simulated, formula, 1e-5 * formula);
+  EXPECT_GT(simulated, 0.0);
+  EXPECT_LT(simulated, 0.5);
+}
+
 TEST(SimGridExecutor, OpsStartWhenTheOpsTheyWaitOnEnd) {
   const ClusterSpec cluster = cluster_of(4);
   SimGridExecutor sim(test_simulation(), cluster);

@@ -61,6 +61,13 @@ TEST(FatTree, ReplicationAcrossRacksTakesLongerThanWithinARack) {
     SimGridExecutor across(sim, cluster, {PeerPlacement::kNextRack});
     const double in_rack = within.execute(plan).total.value;
     const double cross = across.execute(plan).total.value;
+    // The same replication beside training: within the rack it runs at the node links' full
+    // rate and takes all of them; across racks the uplink gives each node a quarter of its link,
+    // so it takes a quarter (and slows training a quarter as much, for four times as long).
+    plan.ops[0].blocking = false;
+    plan.signature = "background replica";
+    const double in_rack_share = within.execute(plan).background_share;
+    const double cross_share = across.execute(plan).background_share;
     // Within a rack only the node links count: 16 GB per node at 400 GB/s. Across racks all 32
     // nodes of a rack share its 4:1 uplink: four times longer.
     const double node_time = 16e9 / test_platform_spec().node_link_bandwidth().value;
@@ -68,7 +75,9 @@ TEST(FatTree, ReplicationAcrossRacksTakesLongerThanWithinARack) {
            check(route_length(sim, 0, 32) == 4, "links across racks", 0, 0) &&
            check(std::abs(in_rack - node_time) < 1e-6 * node_time, "within", in_rack, node_time) &&
            check(std::abs(cross - 4 * node_time) < 1e-6 * node_time, "across", cross,
-                 4 * node_time);
+                 4 * node_time) &&
+           check(std::abs(in_rack_share - 1) < 1e-6, "share within", in_rack_share, 1) &&
+           check(std::abs(cross_share - 0.25) < 1e-6, "share across", cross_share, 0.25);
   });
 }
 

@@ -75,6 +75,9 @@ class PlanRun {
     }
     for (const Chain& chain : op.chains) {
       const Chain* c = &chain;
+      // A node switched off before the op starts cannot run its part: the op never completes
+      // (SimGrid refuses to start an actor on a failed host).
+      if (!c->flows.front().hosts.front()->is_on()) continue;
       sg4::Actor::create("flow", c->flows.front().hosts.front(), [this, i, c] {
         try {
           for (const Flow& flow : c->flows) {
@@ -275,7 +278,8 @@ InterruptedPlanTiming SimGridExecutor::simulate(const Plan& plan, const Failure*
   }
 
   const double t0 = sim_.now().value;
-  PlanRun plan_run(std::move(ops), sim_.node_host(0), &stats_.flows_simulated);
+  // Time-only ops sleep on a storage server, which no node failure turns off.
+  PlanRun plan_run(std::move(ops), sim_.storage_hosts().front(), &stats_.flows_simulated);
   if (failure != nullptr) {
     // The injector runs on a storage server, which no node failure turns off.
     Simulation* sim = &sim_;

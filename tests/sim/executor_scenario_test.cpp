@@ -131,6 +131,72 @@ TEST(SimBackend, AFailureMidPersistLeavesThePreviousCheckpointInForce) {
   EXPECT_TRUE(restored_previous);
 }
 
+// Whether node `failed` takes part in node m's flows of `op`: its own bytes, or a peer transfer
+// to or from it (SimGridExecutor::peer_of).
+bool touches(const Op& op, std::int64_t failed, const SimGridExecutor& sim, int gpus) {
+  const bool peer = op.kind == OpKind::kTransfer || op.from == Tier::kPeerHost ||
+                    op.to == Tier::kPeerHost;
+  for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
+    if (op.rank_bytes[r].value == 0) continue;
+    const auto node = static_cast<std::int64_t>(r) / gpus;
+    if (node == failed || (peer && sim.peer_of(node) == failed)) return true;
+  }
+  return false;
+}
+
+// The hybrid model's shortcut, checked against the full simulation: the job state machine
+// counts a checkpoint's write as done when it ended before the failure and tears the rest,
+// without switching hosts off. For every shipped policy's checkpoint plan, SimGrid with the
+// failed node switched off mid-plan completes every op that ended before the failure, at the
+// same time, and kills every op whose failed node's part was still in flight (a failure just
+// after the op started). An op can still complete in SimGrid when the failed node's part of it
+// was already written; the job tears that version too, since the failed node lost its state
+// and a version needs every rank: the conservative reading of DESIGN.md §3.
+TEST(SimBackend, SwitchingTheFailedNodeOffMidPlanCompletesWhatTheJobCounts) {
+  const Scenario s = small_scenario(
+      {"policies=[{name: sync_full, interval_iterations: 10}, {name: async_two_level}, "
+       "{name: in_memory, replicas: 1}, {name: moetion, replicas: 1}, "
+       "{name: moc_pec, k_pec: 2}]"});
+  SimGridExecutor executor(test_simulation(), s.cluster);
+  auto policies = build_policies(s, executor);
+  ASSERT_EQ(policies.size(), 5u);
+  const std::int64_t failed = 5;
+  for (auto& policy : policies) {
+    SCOPED_TRACE(policy->kind());
+    const Plan* plan = nullptr;
+    for (std::int64_t it = 1; it <= 10'000 && plan == nullptr; ++it) plan = policy->checkpoint_plan(it);
+    ASSERT_NE(plan, nullptr);
+    const PlanTiming healthy = executor.execute(*plan);
+    std::vector<double> failure_times;
+    for (double fraction : {0.3, 0.8}) failure_times.push_back(healthy.total.value * fraction);
+    for (size_t i = 0; i < plan->ops.size(); ++i) {
+      const double length = healthy.op_end[i].value - healthy.op_start[i].value;
+      if (length > 0 && touches(plan->ops[i], failed, executor, s.cluster.gpus_per_node))
+        failure_times.push_back(healthy.op_start[i].value + 1e-3 * length);
+    }
+    int killed = 0;
+    for (double at : failure_times) {
+      SCOPED_TRACE(at);
+      const InterruptedPlanTiming hit =
+          executor.execute_with_failure(*plan, Seconds{at}, {failed});
+      for (size_t i = 0; i < plan->ops.size(); ++i) {
+        SCOPED_TRACE(plan->ops[i].label);
+        const double start = healthy.op_start[i].value;
+        const double end = healthy.op_end[i].value;
+        if (end < at) {
+          EXPECT_TRUE(hit.completed[i]);
+          EXPECT_NEAR(hit.timing.op_end[i].value, end, 1e-9 * healthy.total.value);
+        } else if (at < start + 2e-3 * (end - start) &&
+                   touches(plan->ops[i], failed, executor, s.cluster.gpus_per_node)) {
+          EXPECT_FALSE(hit.completed[i]);
+          ++killed;
+        }
+      }
+    }
+    EXPECT_GT(killed, 0) << "no failure fell inside an op of the failed node";
+  }
+}
+
 TEST(SimBackend, TheSameSeedGivesAByteIdenticalSummary) {
   // Each run in a fresh process, as `ckptlab run` does: the engine's clock starts at 0, so the
   // same plans are simulated at the same instants. (Within one process a later run starts at a

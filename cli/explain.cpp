@@ -8,7 +8,7 @@ namespace ckptlab {
 
 namespace {
 
-std::string explain_plan(const Plan& plan, Executor& executor) {
+std::string explain_plan(const Plan& plan, Executor& executor, double background_slowdown) {
   const PlanTiming t = executor.execute(plan);
   std::string out;
   for (size_t i = 0; i < plan.ops.size(); ++i) {
@@ -29,9 +29,15 @@ std::string explain_plan(const Plan& plan, Executor& executor) {
                        t.op_start[i].value, t.op_end[i].value,
                        op.blocking ? "blocking" : "beside training");
   }
-  out += fmt::format("       training waits {:.3f} s; all done after {:.3f} s\n", t.blocking.value,
+  out += fmt::format("       training waits {:.3f} s; all done after {:.3f} s", t.blocking.value,
                      t.total.value);
-  return out;
+  if (t.total > t.blocking) {
+    // The job slows training by background_slowdown x share while the background ops run.
+    out += fmt::format("; the background ops take {:.1f}% of a node, training {:.2f}% slower",
+                       t.background_share * 100,
+                       background_slowdown * t.background_share * 100);
+  }
+  return out + "\n";
 }
 
 }  // namespace
@@ -48,7 +54,7 @@ std::string explain_policies(const Scenario& scenario, Executor& executor) {
                        format_size(p.checkpoint_bytes()), p.interval_iterations());
     for (const auto& [what, plan] : p.explain_plans()) {
       out += fmt::format("  {}:\n", what);
-      out += explain_plan(*plan, executor);
+      out += explain_plan(*plan, executor, scenario.hardware.background_slowdown);
     }
   }
   return out;

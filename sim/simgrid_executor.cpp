@@ -106,15 +106,8 @@ class PlanRun {
 // The node capacities of the platform, as node_capacity() reads them from a hardware profile
 // (platform_spec_for copies them), so that both backends compute the background share alike.
 NodeCapacity capacity_of(const PlatformSpec& p) {
-  NodeCapacity c;
-  c.gpus_per_node = p.gpus_per_node;
-  c.pcie_d2h = p.pcie_d2h;
-  c.pcie_h2d = p.pcie_h2d;
-  c.network = p.node_link_bandwidth();
-  c.disk_write = p.local_disk_write;
-  c.disk_read = p.local_disk_read;
-  c.storage_client = {std::min(c.network.value, p.storage_per_client.value)};
-  return c;
+  return node_capacity(p.gpus_per_node, p.pcie_d2h, p.pcie_h2d, p.node_link_bandwidth(),
+                       p.local_disk_write, p.local_disk_read, p.storage_per_client);
 }
 
 bool op_has_flows(const Op& op) {

@@ -6,16 +6,18 @@
 
 namespace ckptlab {
 
+NodeCapacity node_capacity(int gpus_per_node, BytesPerSecond pcie_d2h, BytesPerSecond pcie_h2d,
+                           BytesPerSecond network, BytesPerSecond disk_write,
+                           BytesPerSecond disk_read, BytesPerSecond storage_per_client) {
+  return {gpus_per_node, pcie_d2h,  pcie_h2d,
+          network,       disk_write, disk_read,
+          BytesPerSecond{std::min(network.value, storage_per_client.value)}};
+}
+
 NodeCapacity node_capacity(const ClusterSpec& cluster, const HardwareProfile& hardware) {
-  NodeCapacity c;
-  c.gpus_per_node = cluster.gpus_per_node;
-  c.pcie_d2h = hardware.pcie_d2h;
-  c.pcie_h2d = hardware.pcie_h2d;
-  c.network = hardware.node_network();
-  c.disk_write = hardware.local_disk_write;
-  c.disk_read = hardware.local_disk_read;
-  c.storage_client = {std::min(c.network.value, hardware.storage_per_client.value)};
-  return c;
+  return node_capacity(cluster.gpus_per_node, hardware.pcie_d2h, hardware.pcie_h2d,
+                       hardware.node_network(), hardware.local_disk_write,
+                       hardware.local_disk_read, hardware.storage_per_client);
 }
 
 std::vector<Bytes> bytes_per_node(const std::vector<Bytes>& rank_bytes, int gpus_per_node,

@@ -30,6 +30,11 @@ struct NodeCapacity {
 };
 
 NodeCapacity node_capacity(const ClusterSpec& cluster, const HardwareProfile& hardware);
+// The same from the raw figures (the sim backend's platform holds them): the storage client
+// runs at min(network, storage_per_client).
+NodeCapacity node_capacity(int gpus_per_node, BytesPerSecond pcie_d2h, BytesPerSecond pcie_h2d,
+                           BytesPerSecond network, BytesPerSecond disk_write,
+                           BytesPerSecond disk_read, BytesPerSecond storage_per_client);
 
 // Bytes each node moves in an op (ranks summed per node).
 std::vector<Bytes> bytes_per_node(const std::vector<Bytes>& rank_bytes, int gpus_per_node,

@@ -9,6 +9,7 @@
 #include "exec/node_capacity.hpp"
 #include "failure/failure_process.hpp"
 #include "failure/restart_model.hpp"
+#include "policies/full_state.hpp"
 
 namespace ckptlab {
 namespace {
@@ -29,23 +30,8 @@ HardwareProfile small_profile() {
 // A blocking snapshot (1 GB per GPU) then a background persist of it to `to`.
 Plan snapshot_then_persist(std::int64_t gpus, Tier to) {
   const std::vector<Bytes> bytes(static_cast<size_t>(gpus), Bytes{1'000'000'000});
-  Plan plan;
-  plan.signature = std::string("share-test:") + tier_name(to);
-  Op snapshot;
-  snapshot.kind = OpKind::kSnapshot;
-  snapshot.from = Tier::kGpu;
-  snapshot.to = Tier::kHost;
-  snapshot.rank_bytes = bytes;
-  const size_t s = plan.add(snapshot);
-  Op persist;
-  persist.kind = OpKind::kPersist;
-  persist.from = Tier::kHost;
-  persist.to = to;
-  persist.rank_bytes = bytes;
-  persist.after = {s};
-  persist.blocking = false;
-  plan.add(persist);
-  return plan;
+  return full_checkpoint_plan(bytes, to, /*persist_blocking=*/false,
+                              std::string("share-test:") + tier_name(to));
 }
 
 ClusterSpec nodes(std::int64_t n) {

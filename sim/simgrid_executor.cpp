@@ -197,12 +197,72 @@ InterruptedPlanTiming SimGridExecutor::execute_with_failure(
   return simulate(plan, &failure);
 }
 
+namespace {
+
+// Whether an op's per-node chain crosses anything another node also uses (NICs, links, storage).
+bool op_uses_network(const Op& op) {
+  return op.kind == OpKind::kTransfer || op.from == Tier::kPeerHost || op.to == Tier::kPeerHost ||
+         op.from == Tier::kStorage || op.to == Tier::kStorage;
+}
+
+}  // namespace
+
+// Nodes whose every hop in the plan is node-local (PCIe, NVMe) share nothing with any other
+// node, and every node has the same local bandwidths, so two such nodes that move the same
+// bytes in the same ops take exactly the same time: one of them stands for all (the op's end is
+// the latest of its nodes' ends either way). This keeps a recovery in which every node reloads
+// its own host memory and one node reads from a peer or storage at a handful of activities
+// instead of one per node. Not used under a failure or with nodes off, where nodes differ.
+std::vector<bool> SimGridExecutor::nodes_to_simulate(
+    const Plan& plan, const std::vector<std::vector<Bytes>>& node_total,
+    const std::vector<std::vector<Bytes>>& busiest_gpu, bool uniform) const {
+  const auto nodes = static_cast<std::size_t>(cluster_.nodes);
+  std::vector<bool> simulate(nodes, true);
+  if (!uniform) return simulate;
+  std::vector<std::vector<std::int64_t>> pattern(nodes);
+  std::vector<bool> local(nodes, true);
+  for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    if (node_total[i].empty()) continue;
+    const bool network = op_uses_network(plan.ops[i]);
+    for (std::size_t n = 0; n < nodes; ++n) {
+      if (node_total[i][n].value == 0) continue;
+      if (network) local[n] = false;
+      pattern[n].insert(pattern[n].end(), {static_cast<std::int64_t>(i), node_total[i][n].value,
+                                           busiest_gpu[i][n].value});
+    }
+  }
+  std::map<std::vector<std::int64_t>, std::size_t> representative;
+  for (std::size_t n = 0; n < nodes; ++n) {
+    if (!local[n] || pattern[n].empty()) continue;
+    simulate[n] = representative.emplace(std::move(pattern[n]), n).second;
+  }
+  return simulate;
+}
+
 InterruptedPlanTiming SimGridExecutor::simulate(const Plan& plan, const Failure* failure) {
   const auto gpus = static_cast<std::size_t>(cluster_.gpus_per_node);
   const auto nodes = static_cast<std::size_t>(cluster_.nodes);
   std::vector<OpRun> ops(plan.ops.size());
-  std::vector<Bytes> node_total(nodes);
-  std::vector<Bytes> busiest_gpu(nodes);
+  // Bytes per node of each op with flows (empty for the others), and of its busiest GPU.
+  std::vector<std::vector<Bytes>> node_totals(plan.ops.size());
+  std::vector<std::vector<Bytes>> busiest_gpus(plan.ops.size());
+  for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+    const Op& op = plan.ops[i];
+    if (!op_has_flows(op)) continue;
+    if (op.rank_bytes.size() > nodes * gpus)
+      throw std::logic_error(
+          fmt::format("SimGridExecutor: op {} has bytes for {} ranks, the "
+                      "cluster has {}",
+                      i, op.rank_bytes.size(), nodes * gpus));
+    node_totals[i].assign(nodes, Bytes{0});
+    busiest_gpus[i].assign(nodes, Bytes{0});
+    for (std::size_t r = 0; r < op.rank_bytes.size(); ++r) {
+      node_totals[i][r / gpus] += op.rank_bytes[r];
+      busiest_gpus[i][r / gpus] = std::max(busiest_gpus[i][r / gpus], op.rank_bytes[r]);
+    }
+  }
+  const std::vector<bool> simulated = nodes_to_simulate(
+      plan, node_totals, busiest_gpus, failure == nullptr && sim_.nodes_off().empty());
   for (std::size_t i = 0; i < plan.ops.size(); ++i) {
     const Op& op = plan.ops[i];
     OpRun& run = ops[i];
@@ -216,19 +276,10 @@ InterruptedPlanTiming SimGridExecutor::simulate(const Plan& plan, const Failure*
       continue;
     }
     if (!op_has_flows(op)) continue;
-    if (op.rank_bytes.size() > nodes * gpus)
-      throw std::logic_error(
-          fmt::format("SimGridExecutor: op {} has bytes for {} ranks, the "
-                      "cluster has {}",
-                      i, op.rank_bytes.size(), nodes * gpus));
-    std::fill(node_total.begin(), node_total.end(), Bytes{0});
-    std::fill(busiest_gpu.begin(), busiest_gpu.end(), Bytes{0});
-    for (std::size_t r = 0; r < op.rank_bytes.size(); ++r) {
-      node_total[r / gpus] += op.rank_bytes[r];
-      busiest_gpu[r / gpus] = std::max(busiest_gpu[r / gpus], op.rank_bytes[r]);
-    }
+    const std::vector<Bytes>& node_total = node_totals[i];
+    const std::vector<Bytes>& busiest_gpu = busiest_gpus[i];
     for (std::size_t n = 0; n < nodes; ++n) {
-      if (node_total[n].value == 0) continue;
+      if (node_total[n].value == 0 || !simulated[n]) continue;
       const auto node = static_cast<std::int64_t>(n);
       const Endpoint host = Endpoint::memory_of(node);
       // One hop between the host hub and `far` (the other end); `outward` when the bytes go

@@ -120,6 +120,12 @@ class SimGridExecutor final : public Executor {
     std::vector<std::int64_t> nodes;
   };
   InterruptedPlanTiming simulate(const Plan& plan, const Failure* failure);
+  // Which nodes get activities: all, or (when `uniform`: no failure, no node off) one node per
+  // group of nodes with only node-local hops and the same bytes (simgrid_executor.cpp says why).
+  std::vector<bool> nodes_to_simulate(const Plan& plan,
+                                      const std::vector<std::vector<Bytes>>& node_total,
+                                      const std::vector<std::vector<Bytes>>& busiest_gpu,
+                                      bool uniform) const;
 
   Simulation& sim_;
   ClusterSpec cluster_;

@@ -183,15 +183,19 @@ std::int64_t MocPecPolicy::auto_k_snapshot() const {
   return lo;
 }
 
+std::string MocPecPolicy::checkpoint_signature(const ExpertMask& snapshot,
+                                               const ExpertMask& persist) {
+  const std::uint64_t persist_hash = writes_.get(persist).bytes_hash;
+  return fmt::format("moc_pec:checkpoint:{}{}:{:016x}:{:016x}", overlap_ ? 'o' : 'b',
+                     two_level_ ? 'a' : 's', writes_.get(snapshot).bytes_hash, persist_hash);
+}
+
 Plan MocPecPolicy::build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist) {
-  // Look the persist set up first: the snapshot's entry must not be evicted before it is used.
-  const PecWritesCache::Entry& persist_writes = writes_.get(persist);
-  const std::vector<Bytes> persist_bytes = persist_writes.bytes;
-  const std::uint64_t persist_hash = persist_writes.bytes_hash;
-  PecWritesCache::Entry& snap = writes_.get(snapshot);
   Plan plan;
-  plan.signature = fmt::format("moc_pec:checkpoint:{}{}:{:016x}:{:016x}", overlap_ ? 'o' : 'b',
-                               two_level_ ? 'a' : 's', snap.bytes_hash, persist_hash);
+  plan.signature = checkpoint_signature(snapshot, persist);
+  // Look the persist set up first: the snapshot's entry must not be evicted before it is used.
+  const std::vector<Bytes> persist_bytes = writes_.get(persist).bytes;
+  PecWritesCache::Entry& snap = writes_.get(snapshot);
   Seconds wait{0};
   if (overlap_) {
     if (!snap.snapshot_seconds) snap.snapshot_seconds = snapshot_time(snap.bytes);
@@ -239,10 +243,18 @@ const Plan* MocPecPolicy::checkpoint_plan(std::int64_t iteration) {
   p.persist = select(state_.k_pec, Tier::kStorage, nullptr);
   p.snapshot = state_.k_snapshot > state_.k_pec ? select(state_.k_snapshot, Tier::kHost, &p.persist)
                                                 : p.persist;
-  checkpoint_ = build_checkpoint(p.snapshot, p.persist);
+  // Plans repeat as selections do (sequential ones with period E/K): building one copies every
+  // rank's bytes twice, so recent plans are kept, keyed by signature (equal signatures are equal
+  // plans). The job uses the plan before it asks for the next one, so clearing is safe.
+  const std::string signature = checkpoint_signature(p.snapshot, p.persist);
+  auto plan = plans_.find(signature);
+  if (plan == plans_.end()) {
+    if (plans_.size() >= kPlansKept) plans_.clear();
+    plan = plans_.emplace(signature, build_checkpoint(p.snapshot, p.persist)).first;
+  }
   state_.in_flight.push_back(std::move(p));
   CKPTLAB_CHECK(state_.in_flight.size() <= 2, "at most one checkpoint in flight and one waiting");
-  return &checkpoint_;
+  return &plan->second;
 }
 
 void MocPecPolicy::on_tier_complete(std::int64_t version, Tier tier) {

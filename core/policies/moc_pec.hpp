@@ -84,6 +84,7 @@
 //   not carry the scenario seed.
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "moe/expert_copies.hpp"
@@ -164,6 +165,7 @@ class MocPecPolicy final : public Policy {
 
   ExpertMask select(std::int64_t k, Tier behind_tier, const ExpertMask* base) const;
   Plan build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist);
+  std::string checkpoint_signature(const ExpertMask& snapshot, const ExpertMask& persist);
   Seconds snapshot_time(const std::vector<Bytes>& bytes);
   std::int64_t auto_k_snapshot() const;
 
@@ -195,7 +197,8 @@ class MocPecPolicy final : public Policy {
   Bytes full_bytes_, largest_megatron_, largest_;
   IntervalChoice interval_;
 
-  Plan checkpoint_;
+  static constexpr size_t kPlansKept = 64;
+  std::map<std::string, Plan> plans_;  // recent checkpoint plans by signature
   Plan load_;
   Plan explain_checkpoint_;
   Plan explain_load_;

@@ -174,8 +174,9 @@ TEST_F(CliTest, TimeCategoriesAreExactlyTheEightAndSumToWall) {
   }
 }
 
+// The overwrite tests need results, not a whole simulated week: one day is enough.
 TEST_F(CliTest, ExistingResultsWithoutForceExitTwoAndStayUntouched) {
-  run_default("out");
+  run_default("out", "--set horizon=1d");
   const std::string before = read_file(dir_ / "out" / "summary.json");
   // A different seed: had it been written, the summary would differ.
   const Result r = ckptlab("run " + quoted(kDefaultScenario) + " --replications 2 --out out --seed 2");
@@ -185,9 +186,9 @@ TEST_F(CliTest, ExistingResultsWithoutForceExitTwoAndStayUntouched) {
 }
 
 TEST_F(CliTest, ForceReplacesExistingResults) {
-  run_default("out");
+  run_default("out", "--set horizon=1d");
   const std::string before = read_file(dir_ / "out" / "summary.json");
-  const json after = run_default("out", "--seed 2 --force");
+  const json after = run_default("out", "--set horizon=1d --seed 2 --force");
   EXPECT_EQ(after.at("seed"), 2);
   EXPECT_NE(read_file(dir_ / "out" / "summary.json"), before);
 }

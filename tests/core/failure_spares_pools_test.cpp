@@ -20,6 +20,7 @@ namespace {
 using testing::at_hours;
 using testing::kHour;
 using testing::decode_restart_yaml;
+using testing::random_failed_nodes;
 
 RestartSpec fixed_spec(int spares, double repair_h) {
   RestartSpec spec;
@@ -252,12 +253,7 @@ TEST(SparePools, CountsAddUpWithEveryFeatureOnRandomisedSequences) {
     Nanos now = 0;
     for (int i = 0; i < 300; ++i) {
       now += to_nanos(Seconds{draw_exponential(engine, kHour)});
-      std::vector<std::int64_t> nodes;
-      const std::uint64_t count = 1 + draw_below(engine, 3);
-      for (std::uint64_t k = 0; k < count; ++k) {
-        const auto node = static_cast<std::int64_t>(draw_below(engine, 20));
-        if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
-      }
+      const std::vector<std::int64_t> nodes = random_failed_nodes(engine);
       const Seconds wait = pool.acquire(now, nodes);
       ASSERT_GE(wait.value, 0);
       ASSERT_EQ(pool.failed_nodes(),

@@ -19,6 +19,7 @@ namespace {
 using testing::at_hours;
 using testing::kHour;
 using testing::decode_restart_yaml;
+using testing::random_failed_nodes;
 
 TEST(RepairModel, DecodesLognormalRepairAndRetirement) {
   const RestartSpec r = decode_restart_yaml(R"(
@@ -147,12 +148,7 @@ TEST(SparePool, CountsAddUpOnRandomisedFailureSequences) {
     std::int64_t swaps = 0;
     for (int i = 0; i < 300; ++i) {
       now += to_nanos(Seconds{draw_exponential(engine, kHour)});
-      std::vector<std::int64_t> nodes;
-      const std::uint64_t count = 1 + draw_below(engine, 3);
-      for (std::uint64_t k = 0; k < count; ++k) {
-        const auto node = static_cast<std::int64_t>(draw_below(engine, 20));
-        if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) nodes.push_back(node);
-      }
+      std::vector<std::int64_t> nodes = random_failed_nodes(engine);
       std::sort(nodes.begin(), nodes.end());
       swaps += pool.acquire(now, nodes) == spec.spare_swap;
       ASSERT_EQ(pool.failed_nodes(),

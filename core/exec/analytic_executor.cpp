@@ -20,16 +20,17 @@ Seconds AnalyticExecutor::op_duration(const Op& op) const {
   const bool storage_hop = op.kind != OpKind::kTransfer && op.from != op.to &&
                            (op.from == Tier::kStorage || op.to == Tier::kStorage);
   if (!storage_hop) return full_rate_duration(op, capacity_, cluster_.nodes);
-  // Through host memory: the other hop at the node's own rate, the storage hop at the max-min
-  // fair share of the tier among the nodes that move data (each capped at its client rate).
+  // Through host memory: the storage hop at the max-min fair share of the tier among the nodes
+  // that move data (each capped at its client rate), the other end's hop at the node's own rate.
   const bool writing = op.to == Tier::kStorage;
-  Op other = op;
-  (writing ? other.to : other.from) = Tier::kHost;
-  const Seconds storage =
+  Seconds total =
       fair_share_makespan(bytes_per_node(op.rank_bytes, cluster_.gpus_per_node, cluster_.nodes),
                           capacity_.storage_client,
                           writing ? hardware_.storage_write : hardware_.storage_read);
-  return full_rate_duration(other, capacity_, cluster_.nodes) + storage;
+  const Tier other = writing ? op.from : op.to;
+  if (other != Tier::kHost)
+    total += full_rate_hop(other, /*outward=*/!writing, op.rank_bytes, capacity_, cluster_.nodes);
+  return total;
 }
 
 PlanTiming AnalyticExecutor::execute(const Plan& plan) {

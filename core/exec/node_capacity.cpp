@@ -37,37 +37,36 @@ Seconds busiest(const std::vector<Bytes>& bytes, BytesPerSecond rate) {
   return transfer_time(most, rate);
 }
 
-// One hop between host memory and `far`, at the node's own capacity.
-Seconds full_rate_hop(Tier far, bool outward, const Op& op, const NodeCapacity& c,
-                      std::int64_t nodes) {
+}  // namespace
+
+Seconds full_rate_hop(Tier far, bool outward, const std::vector<Bytes>& rank_bytes,
+                      const NodeCapacity& c, std::int64_t nodes) {
   switch (far) {
-    case Tier::kGpu: return busiest(op.rank_bytes, outward ? c.pcie_h2d : c.pcie_d2h);
+    case Tier::kGpu: return busiest(rank_bytes, outward ? c.pcie_h2d : c.pcie_d2h);
     case Tier::kPeerHost:
-      return busiest(bytes_per_node(op.rank_bytes, c.gpus_per_node, nodes), c.network);
+      return busiest(bytes_per_node(rank_bytes, c.gpus_per_node, nodes), c.network);
     case Tier::kLocalDisk:
-      return busiest(bytes_per_node(op.rank_bytes, c.gpus_per_node, nodes),
+      return busiest(bytes_per_node(rank_bytes, c.gpus_per_node, nodes),
                      outward ? c.disk_write : c.disk_read);
     case Tier::kStorage:
-      return busiest(bytes_per_node(op.rank_bytes, c.gpus_per_node, nodes), c.storage_client);
+      return busiest(bytes_per_node(rank_bytes, c.gpus_per_node, nodes), c.storage_client);
     case Tier::kHost: break;
   }
   CKPTLAB_CHECK(false, "a hop needs a tier other than host memory");
 }
-
-}  // namespace
 
 Seconds full_rate_duration(const Op& op, const NodeCapacity& capacity, std::int64_t nodes) {
   switch (op.kind) {
     case OpKind::kRecompute:
     case OpKind::kReplay:
     case OpKind::kBarrier: return {0};
-    case OpKind::kTransfer: return full_rate_hop(Tier::kPeerHost, true, op, capacity, nodes);
+    case OpKind::kTransfer: return full_rate_hop(Tier::kPeerHost, true, op.rank_bytes, capacity, nodes);
     default: break;
   }
   if (op.from == op.to) return {0};
   Seconds total{0};
-  if (op.from != Tier::kHost) total += full_rate_hop(op.from, false, op, capacity, nodes);
-  if (op.to != Tier::kHost) total += full_rate_hop(op.to, true, op, capacity, nodes);
+  if (op.from != Tier::kHost) total += full_rate_hop(op.from, false, op.rank_bytes, capacity, nodes);
+  if (op.to != Tier::kHost) total += full_rate_hop(op.to, true, op.rank_bytes, capacity, nodes);
   return total;
 }
 

@@ -40,6 +40,12 @@ NodeCapacity node_capacity(int gpus_per_node, BytesPerSecond pcie_d2h, BytesPerS
 std::vector<Bytes> bytes_per_node(const std::vector<Bytes>& rank_bytes, int gpus_per_node,
                                   std::int64_t nodes);
 
+// One hop between host memory and `far` at the nodes' own capacity: the busiest GPU's bytes over
+// its PCIe link, or the busiest node's over its NICs, NVMe or storage client. `outward` when the
+// bytes leave host memory. REQUIRES: far != kHost.
+Seconds full_rate_hop(Tier far, bool outward, const std::vector<Bytes>& rank_bytes,
+                      const NodeCapacity& capacity, std::int64_t nodes);
+
 // How long `op` would take if every hop ran at its node's full capacity (nothing shared: the
 // storage hop at the client cap, not the tier's fair share). Hops are store-and-forward through
 // host memory, as in AnalyticExecutor; time-only ops (recompute, replay, barrier) move nothing: 0.

@@ -100,7 +100,7 @@ TEST_F(ScenarioTest, DefaultScenarioLoadsWithItsDocumentedShape) {
   EXPECT_EQ(s.name, "default");
   EXPECT_EQ(s.file, kDefaultScenario);
   EXPECT_EQ(s.seed, 1u);
-  EXPECT_EQ(s.backend, "analytic");
+  EXPECT_EQ(s.backend, "sim");
   EXPECT_EQ(s.model.name, "deepseek-v3");
   EXPECT_EQ(s.cluster.nodes, 1024);
   EXPECT_EQ(s.cluster.gpus(), 8192);

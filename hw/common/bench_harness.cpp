@@ -72,8 +72,9 @@ PathTable run_bench(BenchPath& path, const std::vector<std::int64_t>& sizes, Ran
     }
     std::sort(times.begin(), times.end());
     const double s =
-        n % 2 ? times[static_cast<size_t>(n / 2)]
-              : (times[static_cast<size_t>(n / 2 - 1)] + times[static_cast<size_t>(n / 2)]) / 2;
+        (n % 2 ? times[static_cast<size_t>(n / 2)]
+               : (times[static_cast<size_t>(n / 2 - 1)] + times[static_cast<size_t>(n / 2)]) / 2) /
+        std::max(1, path.transfers_per_run(bytes));
     BenchRow row;
     row.bytes = bytes;
     row.seconds = s;

@@ -61,11 +61,14 @@ class BenchPath {
   }
   // Iterations for `bytes` (storage paths use fewer: each one is an fsync).
   virtual int iterations(std::int64_t /*bytes*/, int requested) const { return requested; }
+  // Transfers of `bytes` each rank makes one after the other in one run() (a rank persisting
+  // its shards writes file after file); the table's time is one transfer's, run time / this.
+  virtual int transfers_per_run(std::int64_t /*bytes*/) const { return 1; }
 };
 
 struct BenchRow {
   std::int64_t bytes = 0;  // per rank
-  double seconds = 0;      // median time of one iteration
+  double seconds = 0;      // median time of one iteration, per transfer
   double algbw = 0;        // bytes per rank / seconds, B/s
   double busbw = 0;        // algbw * bus factor, B/s
   std::int64_t wrong = 0;

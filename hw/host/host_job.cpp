@@ -89,21 +89,26 @@ class HostJob {
           continue;
         }
       }
-      if (executor_.gpu_reads_in_flight()) {  // a background snapshot reads the live state
+      const bool background = executor_.running();
+      compute_.run();  // forward + backward: reads the state, changes none of it
+      // A background snapshot copies the live state beside the forward + backward, as Gemini's
+      // and MoC-System's do; the update must wait for the copy, or it would change the state
+      // under it. Training stalls only for what the copy takes beyond the compute phase.
+      Nanos live_wait = 0;
+      if (executor_.gpu_reads_in_flight()) {
         const Nanos w0 = now_ns();
         executor_.wait_gpu_reads();
-        current_.live_state_wait_s += static_cast<double>(now_ns() - w0) / 1e9;
-        charge(TimeCategory::kCheckpointStall);
-        if (fired_) {
+        live_wait = now_ns() - w0;
+        current_.live_state_wait_s += static_cast<double>(live_wait) / 1e9;
+        if (fired_) {  // the failure struck mid-copy: this iteration's compute is lost
+          charge(TimeCategory::kLostWork, -1, false, live_wait);
           handle_failure();
           continue;
         }
       }
-      const bool background = executor_.running();
-      compute_.run();
       state_.advance();
       ++result_.executed_iterations;
-      charge(TimeCategory::kProductive, it + 1, background);
+      charge(TimeCategory::kProductive, it + 1, background, live_wait);
       if (fired_) {
         handle_failure();
         continue;
@@ -137,9 +142,13 @@ class HostJob {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0_).count();
   }
   // Charges the time since the previous charge: segments are contiguous, so they sum to wall.
-  void charge(TimeCategory c, std::int64_t produced = -1, bool background = false) {
+  // `stalled` ns of it (a wait for a live-state copy inside the iteration) go to
+  // checkpoint_stall instead.
+  void charge(TimeCategory c, std::int64_t produced = -1, bool background = false,
+              Nanos stalled = 0) {
     const Nanos t = now_ns();
-    segments_.push_back({c, t - last_, produced, background, false});
+    segments_.push_back({c, t - last_ - stalled, produced, background, false});
+    if (stalled > 0) segments_.push_back({TimeCategory::kCheckpointStall, stalled, -1, false, false});
     last_ = t;
   }
   const FailureInjection* pending() const {

@@ -11,7 +11,8 @@
 //   productive        iteration time whose progress survives (an iteration that ran beside
 //                     background checkpoint work counts at most the median undisturbed
 //                     iteration time; the rest is slowdown)
-//   checkpoint_stall  blocking checkpoint ops, and waiting for the previous background persist
+//   checkpoint_stall  blocking checkpoint ops, waiting for the previous background persist, and
+//                     the update waiting for a background snapshot of the live state
 //   slowdown          see productive
 //   lost_work         iterations a failure rolled back (including the one it interrupted)
 //   restart           from the failure to the start of the state load (tearing down in-flight
@@ -62,8 +63,8 @@ struct CheckpointRecord {
   double stall_s = 0;  // the plan's blocking part (PlanTiming::blocking)
   double wait_s = 0;   // waiting for the previous checkpoint's background ops first
   // Training waiting for a background op that reads the live state (a snapshot the policy runs
-  // beside training): the harness cannot let training change the state under the copy, so it
-  // waits, where a GPU would copy from a frozen buffer or double-buffer the weights.
+  // beside training): the copy runs beside the next forward + backward, and the update waits
+  // for whatever of it is left, since it would change the state under the copy.
   double live_state_wait_s = 0;
   double background_s = 0;  // the plan's ops after the blocking part (total - blocking)
   bool completed = false;   // every op finished (a failure aborts it)

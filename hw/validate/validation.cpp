@@ -88,6 +88,11 @@ std::int64_t Validation::bit_mismatches() const {
 
 Validation validate_on_host(const Scenario& scenario, const HardwareProfile& profile,
                             const ValidationOptions& o) {
+  return validate_on_host(scenario, ProfileSource([&profile] { return profile; }), o);
+}
+
+Validation validate_on_host(const Scenario& scenario, const ProfileSource& profile_source,
+                            const ValidationOptions& o) {
   if (o.iterations < 2) throw std::invalid_argument("validate needs at least 2 iterations");
   if (o.failures < 0) throw std::invalid_argument("validate: failures must be >= 0");
   if (o.work_dir.empty()) throw std::invalid_argument("validate needs a work directory");
@@ -96,8 +101,7 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
 
   const HarnessLayout layout = make_harness_layout(*scenario.shards, o.harness);
   const PlanScaler scaler(layout);
-  AnalyticExecutor analytic(harness_cluster(layout), profile);
-  ScaledExecutor predictor(scaler, analytic);
+  const ClusterSpec cluster = harness_cluster(layout);
   ComputePhase compute(o.compute);
   const ReferenceChecksums reference(layout, o.seed, o.harness.router_tokens_per_expert,
                                      o.iterations);
@@ -105,7 +109,6 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
 
   Validation v;
   v.scenario = scenario.name;
-  v.profile = profile.name;
   v.setup = fmt::format(
       "{}; {} iterations of {:.0f} ms compute, checkpoint every {} iterations, "
       "{} injected failure(s) per policy",
@@ -119,19 +122,37 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
       "intervals are rescaled to the short run; detection and process restart are not "
       "exercised (the simulator gets the measured teardown time as process_restart)");
 
+  // A profile is fetched once per policy the harness runs, just before its run; whether a policy
+  // can run is decided with the profile at hand (it depends on the plans' shape only).
+  std::optional<HardwareProfile> profile;
+  bool fresh = false;  // fetched since the last hardware run
+  std::vector<std::string> profile_names;
   for (size_t i = 0; i < scenario.policies.size(); ++i) {
     const PolicyEntry& entry = scenario.policies[i];
     PolicyValidation pv;
     pv.label = entry.label;
-    auto probe = make_harness_policy(scenario, entry, predictor, run);
+    if (!profile) {
+      profile = profile_source();
+      fresh = true;
+    }
+    AnalyticExecutor probe_analytic(cluster, *profile);
+    ScaledExecutor probe_predictor(scaler, probe_analytic);
+    auto probe = make_harness_policy(scenario, entry, probe_predictor, run);
     pv.kind = probe->kind();
-    pv.description = probe->describe();
     if (auto why = harness_limitation(*probe, scaler)) {
+      pv.description = probe->describe();
       pv.skipped = *why;
       v.policies.push_back(std::move(pv));
       continue;
     }
     const Plan* first = probe->checkpoint_plan(probe->interval_iterations());
+    if (!fresh) profile = profile_source();
+    fresh = false;
+    pv.profile = profile->name;
+    if (std::find(profile_names.begin(), profile_names.end(), pv.profile) == profile_names.end())
+      profile_names.push_back(pv.profile);
+    AnalyticExecutor analytic(cluster, *profile);
+    ScaledExecutor predictor(scaler, analytic);
 
     // The hardware run.
     TrainerState state(layout, o.seed, o.harness.router_tokens_per_expert);
@@ -142,13 +163,14 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
     settings.iterations = o.iterations;
     settings.failures = schedule(o, *first, layout.world(), o.seed + i);
     auto policy = make_harness_policy(scenario, entry, predictor, run);
+    pv.description = policy->describe();
     pv.measured = run_host_job(*policy, executor, state, compute, scaler, reference, settings);
     std::filesystem::remove_all(dir);
     const HostJobResult& m = pv.measured;
 
     // The same plans on the analytic executor with the calibrated profile.
     auto model = make_harness_policy(scenario, entry, predictor, run);
-    std::vector<double> stall_m, stall_p, bg_m, bg_p, load_m, load_p, restart_m;
+    std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
     for (const CheckpointRecord& c : m.checkpoints) {
       if (!c.completed) continue;
       const Plan* plan = model->checkpoint_plan(c.version);
@@ -159,6 +181,7 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
       if (c.background_s > 0 || t.total > t.blocking) {
         bg_m.push_back(c.background_s);
         bg_p.push_back((t.total - t.blocking).value);
+        share_p.push_back(t.background_share);
       }
     }
     std::deque<FailureEvent> events;
@@ -183,7 +206,7 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
     JobSettings js;
     js.iteration_time = Seconds{m.iteration_s};
     js.horizon = to_seconds(m.wall);
-    js.background_slowdown = profile.background_slowdown;
+    js.background_slowdown = profile->background_slowdown;
     js.process_restart = Seconds{mean(restart_m)};
     pv.predicted = run_job(*simulated, predictor, failures, spares, js);
     const JobResult& p = pv.predicted;
@@ -203,12 +226,17 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
                mean(bg_m), mean(bg_p), !bg_m.empty()),
         metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
                !load_m.empty()),
+        // The model slows training by the profile's slow-down times the share of the node the
+        // background ops take (exec/node_capacity.hpp).
         metric("background_slowdown", "iteration slow-down beside background work (fraction)",
-               slow_m, profile.background_slowdown, m.iteration_background_s > 0),
+               slow_m, profile->background_slowdown * mean(share_p),
+               m.iteration_background_s > 0),
         metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
     };
     v.policies.push_back(std::move(pv));
   }
+  for (const std::string& name : profile_names) v.profile += (v.profile.empty() ? "" : ", ") + name;
+  if (v.profile.empty()) v.profile = "no profile (no policy ran)";
   return v;
 }
 

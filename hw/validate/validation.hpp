@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -49,6 +50,7 @@ struct PolicyValidation {
   std::string kind;
   std::string description;
   std::optional<std::string> skipped;  // why the harness did not run it
+  std::string profile;                 // name of the profile that predicted it
   HostJobResult measured;
   JobResult predicted;
   std::vector<MetricError> metrics;
@@ -57,15 +59,24 @@ struct PolicyValidation {
 struct Validation {
   std::string scenario;
   std::string setup;    // HarnessLayout::describe() and the run's shape
-  std::string profile;  // name of the calibrated profile used for the predictions
+  std::string profile;  // the profile(s) used for the predictions, in words
   std::vector<std::string> notes;
   std::vector<PolicyValidation> policies;
   std::int64_t bit_mismatches() const;
 };
 
-// Runs every policy of `scenario` on the host harness and predicts it with `profile`. Throws
-// InputError for bad policy parameters, std::invalid_argument for bad options, and
-// std::runtime_error when a recovery fails on the hardware.
+// Where the predictions' profile comes from: called once per policy, just before its hardware
+// run, so that a profile measured on the spot (a quick calibration) sees the machine's storage
+// and CPU in the same minute as the run it predicts. On a shared machine whose disk speed drifts
+// from minute to minute, one calibration for a whole validation mostly measures the drift.
+using ProfileSource = std::function<HardwareProfile()>;
+
+// Runs every policy of `scenario` on the host harness and predicts it with the profile `profile`
+// gives for it. Throws InputError for bad policy parameters, std::invalid_argument for bad
+// options, and std::runtime_error when a recovery fails on the hardware.
+Validation validate_on_host(const Scenario& scenario, const ProfileSource& profile,
+                            const ValidationOptions& options);
+// The same with one profile for every policy.
 Validation validate_on_host(const Scenario& scenario, const HardwareProfile& profile,
                             const ValidationOptions& options);
 

@@ -78,6 +78,7 @@ nlohmann::ordered_json validation_json(const Validation& v) {
     pj["policy"] = p.label;
     pj["kind"] = p.kind;
     pj["description"] = p.description;
+    if (!p.skipped) pj["profile"] = p.profile;
     if (p.skipped) {
       pj["skipped"] = *p.skipped;
       ps.push_back(pj);

@@ -82,5 +82,50 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   EXPECT_NE(table.find("bit-exact"), std::string::npos);
 }
 
+// Without --profile, `ckptlab validate` calibrates just before each policy's run: the source is
+// asked once per policy the harness runs, and each policy is predicted with its own profile.
+TEST(Validation, AProfileSourceIsAskedOncePerPolicyJustBeforeItsRun) {
+  testing::TestDir dir;
+  const Scenario s =
+      load_scenario(std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {});
+  ValidationOptions o;
+  o.iterations = 6;
+  o.failures = 1;
+  o.interval = 3;
+  o.harness = {2, Bytes{1 << 20}, 4, 4};
+  o.compute = Seconds{0.002};
+  o.work_dir = dir.path();
+  int calls = 0;
+  const ProfileSource source = [&calls] {
+    HardwareProfile p = host_like_profile();
+    p.name = "calibration-" + std::to_string(++calls);
+    // A slower disk at every call: the predictions must follow the profile of their policy.
+    p.storage_write.value /= calls;
+    p.storage_per_client.value /= calls;
+    return p;
+  };
+  const Validation v = validate_on_host(s, source, o);
+  ASSERT_EQ(v.policies.size(), 3u);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(v.policies[0].profile, "calibration-1");
+  EXPECT_EQ(v.policies[1].profile, "calibration-2");
+  EXPECT_EQ(v.policies[2].profile, "calibration-3");
+  EXPECT_EQ(v.profile, "calibration-1, calibration-2, calibration-3");
+  EXPECT_EQ(validation_json(v)["policies"][2]["profile"], "calibration-3");
+  // Each prediction used its own policy's profile: sync_full's persist, predicted again with
+  // calibration 3's disk (three times slower), takes longer.
+  const Validation slow = validate_on_host(
+      s,
+      ProfileSource([] {
+        HardwareProfile p = host_like_profile();
+        p.storage_write.value /= 3;
+        p.storage_per_client.value /= 3;
+        return p;
+      }),
+      o);
+  ASSERT_EQ(v.policies[0].metrics[0].metric, "checkpoint_stall_s");
+  EXPECT_GT(slow.policies[0].metrics[0].predicted, v.policies[0].metrics[0].predicted * 1.5);
+}
+
 }  // namespace
 }  // namespace ckptlab::hw

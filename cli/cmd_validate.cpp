@@ -29,7 +29,7 @@ int validate_command(const std::vector<std::string>& args) {
   std::string backend = "host", profile_path, out, dir, budget = "128MiB", compute = "50ms";
   std::vector<std::string> overrides;
   std::int64_t iterations = 30, interval = 0;
-  int failures = 2, ranks = 4;
+  int failures = 2, ranks = 4, repeats = 3;
   std::int64_t seed = 1;
   options.add_options()("help,h", "this help")(
       "backend", po::value(&backend), "host (the cuda backend runs calibrate and its tests only)")(
@@ -42,6 +42,8 @@ int validate_command(const std::vector<std::string>& args) {
       "ranks", po::value(&ranks), "harness ranks (4; at most tp * pp of the scenario)")(
       "budget", po::value(&budget), "total state of the harness ranks (128MiB)")(
       "failures", po::value(&failures), "failures injected per policy (2)")(
+      "repeats", po::value(&repeats),
+      "runs of each policy, each with its own calibration; the errors compare medians (3)")(
       "interval", po::value(&interval),
       "checkpoint every this many iterations (default iterations / 6)")(
       "compute", po::value(&compute), "compute phase per iteration (50ms)")(
@@ -65,6 +67,7 @@ int validate_command(const std::vector<std::string>& args) {
     throw std::invalid_argument("--iterations must be in [2, 100000]");
   if (failures < 0 || failures > 100) throw std::invalid_argument("--failures must be in [0, 100]");
   if (ranks < 1 || ranks > 64) throw std::invalid_argument("--ranks must be in [1, 64]");
+  if (repeats < 1 || repeats > 100) throw std::invalid_argument("--repeats must be in [1, 100]");
   if (interval < 0) throw std::invalid_argument("--interval must be >= 1");
   if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
 
@@ -72,6 +75,7 @@ int validate_command(const std::vector<std::string>& args) {
   hw::ValidationOptions o;
   o.iterations = iterations;
   o.failures = failures;
+  o.repeats = repeats;
   o.interval = interval;
   o.harness.ranks = ranks;
   o.harness.budget = parse_size(budget);
@@ -114,7 +118,7 @@ int validate_command(const std::vector<std::string>& args) {
         std::max<std::int64_t>(64, layout.bytes() / std::max<std::int64_t>(1, shards) / 8 * 8);
     std::fprintf(stderr,
                  "ckptlab validate: no --profile: calibrating at this run's sizes (%lld B per "
-                 "shard, %lld B per rank) before each policy; `ckptlab calibrate` gives the full "
+                 "shard, %lld B per rank) before each run; `ckptlab calibrate` gives the full "
                  "sweep\n",
                  static_cast<long long>(shard_bytes), static_cast<long long>(rank_bytes));
     hw::CalibrationOptions c;
@@ -134,8 +138,8 @@ int validate_command(const std::vector<std::string>& args) {
           hw::profile_yaml(cal, name, {shard_bytes, rank_bytes / 8 * 8, shard_bytes}), name));
     };
     profile_note =
-        "each policy is predicted with a quick calibration (storage, copies, loopback, "
-        "compute slow-down at this run's sizes) measured just before its run";
+        "each run is predicted with a quick calibration (storage, copies, loopback, "
+        "compute slow-down at this run's sizes) measured just before it";
   }
 
   hw::Validation v = hw::validate_on_host(scenario, profile, o);

@@ -259,12 +259,18 @@ def load_validation(path):
                                   _number(m.get("predicted"), path, f"{where}.predicted"),
                                   _number(m.get("error"), path, f"{where}.error"),
                                   m.get("source")))
-        measured = p.get("measured") if isinstance(p.get("measured"), dict) else {}
-        recoveries = measured.get("recoveries") or []
+        # Each run's measurements (`runs`, one per repeat); a file of one run keeps them in
+        # `measured`.
+        runs = [r.get("measured") for r in p.get("runs") or [] if isinstance(r, dict)]
+        if not runs and isinstance(p.get("measured"), dict):
+            runs = [p["measured"]]
+        runs = [r for r in runs if isinstance(r, dict)]
+        recoveries = [rec for r in runs for rec in r.get("recoveries") or []]
+        finals = [r.get("final_bit_exact") for r in runs]
         policies.append(PolicyCheck(
             str(p["policy"]), str(p.get("kind", "")), p.get("skipped"), metrics,
             len(recoveries), sum(1 for r in recoveries if r.get("bit_exact")),
-            measured.get("final_bit_exact")))
+            all(finals) if finals else None))
     return Validation(path, str(j["scenario"]), predicted_by, profile, str(j.get("setup", "")),
                       [str(n) for n in j.get("notes") or []], j.get("bit_mismatches"), policies)
 

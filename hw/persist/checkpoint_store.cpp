@@ -162,8 +162,7 @@ void CheckpointStore::read_rank(std::int64_t version, int rank,
     if (cold) drop_page_cache(path);
     const ShardFile f = read_shard_file(path);
     if (f.header.iteration != version || f.header.rank != rank || f.header.shard_id != t.id ||
-        f.data.size() != t.data.size() ||
-        XXH3_64bits(f.data.data(), f.data.size()) != it->second.sum) {
+        f.data.size() != t.data.size() || f.payload_xxh3 != it->second.sum) {
       throw ShardFileError(Kind::corrupt_header, path, "shard does not match its manifest entry");
     }
     std::memcpy(t.data.data(), f.data.data(), f.data.size());

@@ -226,7 +226,8 @@ ShardFile read_shard_file(const std::filesystem::path& path) {
                   std::move(shard_id)};
   shard.data.resize(payload_bytes);
   read_exact(fd.get(), shard.data, header_bytes, path);
-  if (xxh3(shard.data) != get_le<std::uint64_t>(&fixed[40]))
+  shard.payload_xxh3 = get_le<std::uint64_t>(&fixed[40]);
+  if (xxh3(shard.data) != shard.payload_xxh3)
     fail(Kind::corrupt_payload, path, "XXH3-64 of the payload does not match the header");
   return shard;
 }

@@ -44,6 +44,9 @@ struct ShardHeader {
 struct ShardFile {
   ShardHeader header;
   std::vector<std::byte> data;
+  // XXH3-64 of `data`: read_shard_file has checked it against the payload, so a caller holding
+  // an expected checksum (a manifest entry) compares with this instead of hashing again.
+  std::uint64_t payload_xxh3 = 0;
 };
 
 // Why a shard file could not be written or read. `path()` is the file concerned.

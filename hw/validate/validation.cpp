@@ -78,11 +78,145 @@ std::vector<FailureInjection> schedule(const ValidationOptions& o, const Plan& p
   return out;
 }
 
+// What one policy's validation shares with the others.
+struct RunContext {
+  const Scenario& scenario;
+  const ValidationOptions& o;
+  const HarnessLayout& layout;
+  const PlanScaler& scaler;
+  const ClusterSpec& cluster;
+  ComputePhase& compute;
+  const ReferenceChecksums& reference;
+  const ShortRun& run;
+};
+
+// One hardware run of policy `i` and its prediction with `profile`.
+PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
+                          const HardwareProfile& profile) {
+  const PolicyEntry& entry = c.scenario.policies[i];
+  PolicyRun r;
+  r.profile = profile.name;
+    AnalyticExecutor analytic(c.cluster, profile);
+    ScaledExecutor predictor(c.scaler, analytic);
+
+    // The hardware run.
+    TrainerState state(c.layout, c.o.seed, c.o.harness.router_tokens_per_expert);
+    const std::filesystem::path dir = c.o.work_dir / fmt::format("policy{}", i);
+    std::filesystem::remove_all(dir);
+    HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
+    HostJobSettings settings;
+    settings.iterations = c.o.iterations;
+    settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
+    auto policy = make_harness_policy(c.scenario, entry, predictor, c.run);
+    r.description = policy->describe();
+    r.measured = run_host_job(*policy, executor, state, c.compute, c.scaler, c.reference, settings);
+    std::filesystem::remove_all(dir);
+    const HostJobResult& m = r.measured;
+
+    // The same plans on the analytic executor with the calibrated profile.
+    auto model = make_harness_policy(c.scenario, entry, predictor, c.run);
+    std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
+    for (const CheckpointRecord& ck : m.checkpoints) {
+      if (!ck.completed) continue;
+      const Plan* plan = model->checkpoint_plan(ck.version);
+      if (!plan) continue;
+      const PlanTiming t = predictor.execute(*plan);
+      stall_m.push_back(ck.stall_s + ck.live_state_wait_s);
+      stall_p.push_back(t.blocking.value);
+      if (ck.background_s > 0 || t.total > t.blocking) {
+        bg_m.push_back(ck.background_s);
+        bg_p.push_back((t.total - t.blocking).value);
+        share_p.push_back(t.background_share);
+      }
+    }
+    std::deque<FailureEvent> events;
+    for (const RecoveryRecord& rec : m.recoveries) {
+      const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
+      events.push_back(e);
+      Catalog catalog;
+      for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
+        catalog.seed(rec.requested_version, t);
+      }
+      const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
+      load_m.push_back(rec.load_s);
+      load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
+      restart_m.push_back(rec.restart_s);
+    }
+
+    // The short job itself, replayed by the simulator with the measured failure times.
+    auto simulated = make_harness_policy(c.scenario, entry, predictor, c.run);
+    ScheduledFailures failures(events);
+    RestartSpec restart;  // no spares, no waits: the harness restarts in place
+    SparePool spares(restart);
+    JobSettings js;
+    js.iteration_time = Seconds{m.iteration_s};
+    js.horizon = to_seconds(m.wall);
+    js.background_slowdown = profile.background_slowdown;
+    js.process_restart = Seconds{mean(restart_m)};
+    r.predicted = run_job(*simulated, predictor, failures, spares, js);
+    const JobResult& p = r.predicted;
+
+    const double slow_m = m.iteration_s > 0 && m.iteration_background_s > 0
+                              ? m.iteration_background_s / m.iteration_s - 1
+                              : 0;
+    const double ettr_p = p.wall > 0 ? static_cast<double>(p.ledger.of(TimeCategory::kProductive)) /
+                                           static_cast<double>(p.wall)
+                                     : 0;
+    r.metrics = {
+        metric("checkpoint_stall_s",
+               "training stalled per completed checkpoint (blocking ops + waits on live-state "
+               "copies), mean",
+               mean(stall_m), mean(stall_p), !stall_m.empty()),
+        metric("background_s", "background part (persist, replication) of a checkpoint, mean",
+               mean(bg_m), mean(bg_p), !bg_m.empty()),
+        metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
+               !load_m.empty()),
+        // The model slows training by the profile's slow-down times the share of the node the
+        // background ops take (exec/node_capacity.hpp).
+        metric("background_slowdown", "iteration slow-down beside background work (fraction)",
+               slow_m, profile.background_slowdown * mean(share_p),
+               m.iteration_background_s > 0),
+        metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
+    };
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// PolicyValidation::metrics from its runs.
+void combine_runs(PolicyValidation& pv) {
+  pv.description = pv.runs.front().description;
+  pv.metrics = pv.runs.front().metrics;
+  for (size_t k = 0; k < pv.metrics.size(); ++k) {
+    std::vector<double> measured, predicted;
+    for (const PolicyRun& r : pv.runs) {
+      if (!r.metrics[k].error) continue;
+      measured.push_back(r.metrics[k].measured);
+      predicted.push_back(r.metrics[k].predicted);
+    }
+    if (measured.empty()) continue;  // no run measured it: the first run's figures, no error
+    MetricError& m = pv.metrics[k];
+    m.measured = median(measured);
+    m.predicted = median(predicted);
+    m.error = (m.predicted - m.measured) / m.measured;
+  }
+}
+
 }  // namespace
+
+std::int64_t PolicyValidation::bit_mismatches() const {
+  std::int64_t n = 0;
+  for (const PolicyRun& r : runs) n += r.measured.bit_mismatches;
+  return n;
+}
 
 std::int64_t Validation::bit_mismatches() const {
   std::int64_t n = 0;
-  for (const PolicyValidation& p : policies) n += p.measured.bit_mismatches;
+  for (const PolicyValidation& p : policies) n += p.bit_mismatches();
   return n;
 }
 
@@ -95,6 +229,7 @@ Validation validate_on_host(const Scenario& scenario, const ProfileSource& profi
                             const ValidationOptions& o) {
   if (o.iterations < 2) throw std::invalid_argument("validate needs at least 2 iterations");
   if (o.failures < 0) throw std::invalid_argument("validate: failures must be >= 0");
+  if (o.repeats < 1) throw std::invalid_argument("validate: repeats must be >= 1");
   if (o.work_dir.empty()) throw std::invalid_argument("validate needs a work directory");
   const std::int64_t interval =
       o.interval > 0 ? o.interval : std::max<std::int64_t>(2, o.iterations / 6);
@@ -106,13 +241,14 @@ Validation validate_on_host(const Scenario& scenario, const ProfileSource& profi
   const ReferenceChecksums reference(layout, o.seed, o.harness.router_tokens_per_expert,
                                      o.iterations);
   const ShortRun run{interval, compute.expected(), 2};
+  const RunContext context{scenario, o, layout, scaler, cluster, compute, reference, run};
 
   Validation v;
   v.scenario = scenario.name;
   v.setup = fmt::format(
       "{}; {} iterations of {:.0f} ms compute, checkpoint every {} iterations, "
-      "{} injected failure(s) per policy",
-      layout.describe(), o.iterations, o.compute.value * 1e3, interval, o.failures);
+      "{} injected failure(s) per run, {} run(s) per policy",
+      layout.describe(), o.iterations, o.compute.value * 1e3, interval, o.failures, o.repeats);
   if (layout.world() < o.harness.ranks) {
     v.notes.push_back(
         fmt::format("only {} ranks hold one copy of the model (tp * pp); {} were asked for",
@@ -146,93 +282,15 @@ Validation validate_on_host(const Scenario& scenario, const ProfileSource& profi
       continue;
     }
     const Plan* first = probe->checkpoint_plan(probe->interval_iterations());
-    if (!fresh) profile = profile_source();
-    fresh = false;
-    pv.profile = profile->name;
-    if (std::find(profile_names.begin(), profile_names.end(), pv.profile) == profile_names.end())
-      profile_names.push_back(pv.profile);
-    AnalyticExecutor analytic(cluster, *profile);
-    ScaledExecutor predictor(scaler, analytic);
-
-    // The hardware run.
-    TrainerState state(layout, o.seed, o.harness.router_tokens_per_expert);
-    const std::filesystem::path dir = o.work_dir / fmt::format("policy{}", i);
-    std::filesystem::remove_all(dir);
-    HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
-    HostJobSettings settings;
-    settings.iterations = o.iterations;
-    settings.failures = schedule(o, *first, layout.world(), o.seed + i);
-    auto policy = make_harness_policy(scenario, entry, predictor, run);
-    pv.description = policy->describe();
-    pv.measured = run_host_job(*policy, executor, state, compute, scaler, reference, settings);
-    std::filesystem::remove_all(dir);
-    const HostJobResult& m = pv.measured;
-
-    // The same plans on the analytic executor with the calibrated profile.
-    auto model = make_harness_policy(scenario, entry, predictor, run);
-    std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
-    for (const CheckpointRecord& c : m.checkpoints) {
-      if (!c.completed) continue;
-      const Plan* plan = model->checkpoint_plan(c.version);
-      if (!plan) continue;
-      const PlanTiming t = predictor.execute(*plan);
-      stall_m.push_back(c.stall_s + c.live_state_wait_s);
-      stall_p.push_back(t.blocking.value);
-      if (c.background_s > 0 || t.total > t.blocking) {
-        bg_m.push_back(c.background_s);
-        bg_p.push_back((t.total - t.blocking).value);
-        share_p.push_back(t.background_share);
-      }
+    for (int k = 0; k < o.repeats; ++k) {
+      if (!fresh) profile = profile_source();
+      fresh = false;
+      if (std::find(profile_names.begin(), profile_names.end(), profile->name) ==
+          profile_names.end())
+        profile_names.push_back(profile->name);
+      pv.runs.push_back(run_and_predict(context, i, *first, *profile));
     }
-    std::deque<FailureEvent> events;
-    for (const RecoveryRecord& r : m.recoveries) {
-      const FailureEvent e{r.time, scenario_nodes(layout, r.ranks), "injected", Seconds{0}};
-      events.push_back(e);
-      Catalog catalog;
-      for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
-        catalog.seed(r.requested_version, t);
-      }
-      const RecoveryPlan plan = model->plan_recovery(e, catalog, r.failed_at_iteration);
-      load_m.push_back(r.load_s);
-      load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
-      restart_m.push_back(r.restart_s);
-    }
-
-    // The short job itself, replayed by the simulator with the measured failure times.
-    auto simulated = make_harness_policy(scenario, entry, predictor, run);
-    ScheduledFailures failures(events);
-    RestartSpec restart;  // no spares, no waits: the harness restarts in place
-    SparePool spares(restart);
-    JobSettings js;
-    js.iteration_time = Seconds{m.iteration_s};
-    js.horizon = to_seconds(m.wall);
-    js.background_slowdown = profile->background_slowdown;
-    js.process_restart = Seconds{mean(restart_m)};
-    pv.predicted = run_job(*simulated, predictor, failures, spares, js);
-    const JobResult& p = pv.predicted;
-
-    const double slow_m = m.iteration_s > 0 && m.iteration_background_s > 0
-                              ? m.iteration_background_s / m.iteration_s - 1
-                              : 0;
-    const double ettr_p = p.wall > 0 ? static_cast<double>(p.ledger.of(TimeCategory::kProductive)) /
-                                           static_cast<double>(p.wall)
-                                     : 0;
-    pv.metrics = {
-        metric("checkpoint_stall_s",
-               "training stalled per completed checkpoint (blocking ops + waits on live-state "
-               "copies), mean",
-               mean(stall_m), mean(stall_p), !stall_m.empty()),
-        metric("background_s", "background part (persist, replication) of a checkpoint, mean",
-               mean(bg_m), mean(bg_p), !bg_m.empty()),
-        metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
-               !load_m.empty()),
-        // The model slows training by the profile's slow-down times the share of the node the
-        // background ops take (exec/node_capacity.hpp).
-        metric("background_slowdown", "iteration slow-down beside background work (fraction)",
-               slow_m, profile->background_slowdown * mean(share_p),
-               m.iteration_background_s > 0),
-        metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
-    };
+    combine_runs(pv);
     v.policies.push_back(std::move(pv));
   }
   for (const std::string& name : profile_names) v.profile += (v.profile.empty() ? "" : ", ") + name;

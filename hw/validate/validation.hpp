@@ -34,6 +34,9 @@ struct ValidationOptions {
   Seconds compute{0.05};           // compute phase per iteration
   std::filesystem::path work_dir;  // checkpoint files go below it (REQUIRED)
   std::uint64_t seed = 1;
+  // Runs of each policy, each predicted with a profile fetched just before it: the medians damp
+  // what one run's machine noise does to the error.
+  int repeats = 1;
 };
 
 struct MetricError {
@@ -45,15 +48,25 @@ struct MetricError {
   std::optional<double> error;
 };
 
+// One hardware run of a policy and its prediction.
+struct PolicyRun {
+  std::string profile;  // name of the profile that predicted it
+  std::string description;
+  HostJobResult measured;
+  JobResult predicted;
+  std::vector<MetricError> metrics;
+};
+
 struct PolicyValidation {
   std::string label;
   std::string kind;
   std::string description;
   std::optional<std::string> skipped;  // why the harness did not run it
-  std::string profile;                 // name of the profile that predicted it
-  HostJobResult measured;
-  JobResult predicted;
+  std::vector<PolicyRun> runs;         // ValidationOptions::repeats of them
+  // Per metric: the median over the runs that measured it of the measured value and of the
+  // predicted one, and the error between the two medians (one run: that run's figures).
   std::vector<MetricError> metrics;
+  std::int64_t bit_mismatches() const;
 };
 
 struct Validation {

@@ -58,6 +58,19 @@ nlohmann::ordered_json measured_json(const HostJobResult& m) {
   return j;
 }
 
+nlohmann::ordered_json metrics_json(const std::vector<MetricError>& metrics) {
+  nlohmann::ordered_json ms = nlohmann::ordered_json::array();
+  for (const MetricError& m : metrics) {
+    ms.push_back({{"metric", m.metric},
+                  {"what", m.what},
+                  {"measured", m.measured},
+                  {"predicted", m.predicted},
+                  {"error", m.error ? nlohmann::ordered_json(*m.error)
+                                    : nlohmann::ordered_json(nullptr)}});
+  }
+  return ms;
+}
+
 std::string error_text(const std::optional<double>& e) {
   return e ? fmt::format("{:+.1f}%", *e * 100) : "n/a";
 }
@@ -78,33 +91,32 @@ nlohmann::ordered_json validation_json(const Validation& v) {
     pj["policy"] = p.label;
     pj["kind"] = p.kind;
     pj["description"] = p.description;
-    if (!p.skipped) pj["profile"] = p.profile;
     if (p.skipped) {
       pj["skipped"] = *p.skipped;
       ps.push_back(pj);
       continue;
     }
-    nlohmann::ordered_json ms = nlohmann::ordered_json::array();
-    for (const MetricError& m : p.metrics) {
-      ms.push_back({{"metric", m.metric},
-                    {"what", m.what},
-                    {"measured", m.measured},
-                    {"predicted", m.predicted},
-                    {"error", m.error ? nlohmann::ordered_json(*m.error)
-                                      : nlohmann::ordered_json(nullptr)}});
+    pj["metrics"] = metrics_json(p.metrics);
+    pj["bit_mismatches"] = p.bit_mismatches();
+    nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+    for (const PolicyRun& r : p.runs) {
+      nlohmann::ordered_json rj;
+      rj["profile"] = r.profile;
+      rj["metrics"] = metrics_json(r.metrics);
+      rj["measured"] = measured_json(r.measured);
+      const double wall = static_cast<double>(r.predicted.wall);
+      rj["predicted"] = {
+          {"ettr",
+           wall > 0 ? static_cast<double>(r.predicted.ledger.of(TimeCategory::kProductive)) / wall
+                    : 0.0},
+          {"wall_s", wall / 1e9},
+          {"iterations", r.predicted.iterations},
+          {"checkpoints", r.predicted.checkpoints_completed},
+          {"failures", r.predicted.failures},
+          {"time_s", ledger_json(r.predicted.ledger)}};
+      runs.push_back(rj);
     }
-    pj["metrics"] = ms;
-    pj["measured"] = measured_json(p.measured);
-    const double wall = static_cast<double>(p.predicted.wall);
-    pj["predicted"] = {
-        {"ettr", wall > 0
-                     ? static_cast<double>(p.predicted.ledger.of(TimeCategory::kProductive)) / wall
-                     : 0.0},
-        {"wall_s", wall / 1e9},
-        {"iterations", p.predicted.iterations},
-        {"checkpoints", p.predicted.checkpoints_completed},
-        {"failures", p.predicted.failures},
-        {"time_s", ledger_json(p.predicted.ledger)}};
+    pj["runs"] = runs;
     ps.push_back(pj);
   }
   j["policies"] = ps;
@@ -128,17 +140,23 @@ std::string format_validation(const Validation& v) {
       out += fmt::format("{:<20} {:<20} {:>12.4f} {:>12.4f} {:>9}\n", p.label, m.metric, m.measured,
                          m.predicted, error_text(m.error));
     }
-    size_t exact = 0;
-    for (const RecoveryRecord& r : p.measured.recoveries) exact += r.bit_exact;
-    out +=
-        fmt::format("{:<20} {} recoveries ({} bit-exact), final state {}, {} bit mismatches\n", "",
-                    p.measured.recoveries.size(), exact,
-                    p.measured.final_bit_exact ? "bit-exact" : "WRONG", p.measured.bit_mismatches);
-    for (const std::string& s : p.measured.failures_not_injected)
-      out += fmt::format("{:<20} not injected: {}\n", "", s);
-    for (const RecoveryRecord& r : p.measured.recoveries) {
-      for (const std::string& n : r.notes)
-        out += fmt::format("{:<20} recovery at {}: {}\n", "", r.failed_at_iteration, n);
+    size_t recoveries = 0, exact = 0, final_exact = 0;
+    for (const PolicyRun& run : p.runs) {
+      recoveries += run.measured.recoveries.size();
+      for (const RecoveryRecord& r : run.measured.recoveries) exact += r.bit_exact;
+      final_exact += run.measured.final_bit_exact;
+    }
+    out += fmt::format(
+        "{:<20} {} run(s): {} recoveries ({} bit-exact), final state bit-exact in {}, {} bit "
+        "mismatches\n",
+        "", p.runs.size(), recoveries, exact, final_exact, p.bit_mismatches());
+    for (const PolicyRun& run : p.runs) {
+      for (const std::string& s : run.measured.failures_not_injected)
+        out += fmt::format("{:<20} not injected: {}\n", "", s);
+      for (const RecoveryRecord& r : run.measured.recoveries) {
+        for (const std::string& n : r.notes)
+          out += fmt::format("{:<20} recovery at {}: {}\n", "", r.failed_at_iteration, n);
+      }
     }
   }
   return out;

@@ -161,7 +161,7 @@ constexpr const char* kValidate =
     "validate --backend host " CKPTLAB_SOURCE_DIR
     "/tests/hw/data/tiny_validate.yaml --profile " CKPTLAB_SOURCE_DIR
     "/scenarios/hardware/host-amd-epyc-measured.yaml --iterations 6 --budget 8MiB "
-    "--compute 5ms";
+    "--compute 5ms --repeats 1";
 
 // Checks the predicted-vs-measured section: the figure (a real PNG, in the Markdown, embedded in
 // the HTML), and a table row per policy and metric with both values, the error and the source.

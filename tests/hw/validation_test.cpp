@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "hw_test_util.hpp"
 
 namespace ckptlab::hw {
@@ -50,10 +52,12 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   EXPECT_EQ(v.bit_mismatches(), 0);
   for (const PolicyValidation& p : v.policies) {
     ASSERT_FALSE(p.skipped.has_value()) << p.label << ": " << *p.skipped;
-    EXPECT_TRUE(p.measured.final_bit_exact) << p.label;
-    EXPECT_EQ(p.measured.iterations, 12) << p.label;
-    EXPECT_EQ(p.measured.recoveries.size(), 2u) << p.label;
-    for (const RecoveryRecord& r : p.measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
+    ASSERT_EQ(p.runs.size(), 1u) << p.label;
+    const HostJobResult& measured = p.runs[0].measured;
+    EXPECT_TRUE(measured.final_bit_exact) << p.label;
+    EXPECT_EQ(measured.iterations, 12) << p.label;
+    EXPECT_EQ(measured.recoveries.size(), 2u) << p.label;
+    for (const RecoveryRecord& r : measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
     std::vector<std::string> names;
     for (const MetricError& m : p.metrics) names.push_back(m.metric);
     EXPECT_EQ(names, (std::vector<std::string>{"checkpoint_stall_s", "background_s",
@@ -72,7 +76,8 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
         EXPECT_GT(m.predicted, 0) << p.label;
       }
     }
-    EXPECT_EQ(p.predicted.failures, 2) << p.label << ": the simulator replays the same failures";
+    EXPECT_EQ(p.runs[0].predicted.failures, 2)
+        << p.label << ": the simulator replays the same failures";
   }
   const auto j = validation_json(v);
   EXPECT_EQ(j["policies"].size(), 3u);
@@ -80,6 +85,48 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   const std::string table = format_validation(v);
   EXPECT_NE(table.find("recovery_load_s"), std::string::npos);
   EXPECT_NE(table.find("bit-exact"), std::string::npos);
+}
+
+// Repeats: every run is kept, each metric compares the medians over the runs, and every run's
+// recoveries count in the bit-mismatch total.
+TEST(Validation, RepeatsKeepEveryRunAndCompareMedians) {
+  testing::TestDir dir;
+  const Scenario s = load_scenario(
+      std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml",
+      {"policies=[{name: sync_full, interval_iterations: 3}]"});
+  ValidationOptions o;
+  o.iterations = 6;
+  o.failures = 1;
+  o.interval = 3;
+  o.harness = {2, Bytes{1 << 20}, 4, 4};
+  o.compute = Seconds{0.002};
+  o.work_dir = dir.path();
+  o.repeats = 3;
+  int calls = 0;
+  const Validation v = validate_on_host(s, ProfileSource([&calls] {
+                                          ++calls;
+                                          return host_like_profile();
+                                        }),
+                                        o);
+  ASSERT_EQ(v.policies.size(), 1u);
+  const PolicyValidation& p = v.policies[0];
+  ASSERT_EQ(p.runs.size(), 3u);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(p.bit_mismatches(), 0);
+  for (size_t k = 0; k < p.metrics.size(); ++k) {
+    std::vector<double> measured;
+    for (const PolicyRun& r : p.runs) {
+      ASSERT_EQ(r.metrics.size(), p.metrics.size());
+      EXPECT_EQ(r.measured.recoveries.size(), 1u);
+      if (r.metrics[k].error) measured.push_back(r.metrics[k].measured);
+    }
+    if (measured.size() != 3) continue;
+    std::sort(measured.begin(), measured.end());
+    EXPECT_EQ(p.metrics[k].measured, measured[1]) << p.metrics[k].metric;
+  }
+  EXPECT_EQ(validation_json(v)["policies"][0]["runs"].size(), 3u);
+  EXPECT_NE(format_validation(v).find("3 run(s): 3 recoveries (3 bit-exact)"), std::string::npos)
+      << format_validation(v);
 }
 
 // Without --profile, `ckptlab validate` calibrates just before each policy's run: the source is
@@ -107,11 +154,11 @@ TEST(Validation, AProfileSourceIsAskedOncePerPolicyJustBeforeItsRun) {
   const Validation v = validate_on_host(s, source, o);
   ASSERT_EQ(v.policies.size(), 3u);
   EXPECT_EQ(calls, 3);
-  EXPECT_EQ(v.policies[0].profile, "calibration-1");
-  EXPECT_EQ(v.policies[1].profile, "calibration-2");
-  EXPECT_EQ(v.policies[2].profile, "calibration-3");
+  EXPECT_EQ(v.policies[0].runs.at(0).profile, "calibration-1");
+  EXPECT_EQ(v.policies[1].runs.at(0).profile, "calibration-2");
+  EXPECT_EQ(v.policies[2].runs.at(0).profile, "calibration-3");
   EXPECT_EQ(v.profile, "calibration-1, calibration-2, calibration-3");
-  EXPECT_EQ(validation_json(v)["policies"][2]["profile"], "calibration-3");
+  EXPECT_EQ(validation_json(v)["policies"][2]["runs"][0]["profile"], "calibration-3");
   // Each prediction used its own policy's profile: sync_full's persist, predicted again with
   // calibration 3's disk (three times slower), takes longer.
   const Validation slow = validate_on_host(

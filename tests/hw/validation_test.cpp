@@ -34,17 +34,28 @@ iteration_time: 10ms
   return decode_hardware(ConfigNode::load_string(yaml, "test profile"));
 }
 
+// Six iterations of two 512 KiB ranks, one failure: the shortest run that checkpoints, fails
+// and recovers, for the tests of what validate does with its runs.
+ValidationOptions two_rank_run(const testing::TestDir& dir) {
+  ValidationOptions o;
+  o.iterations = 6;
+  o.failures = 1;
+  o.interval = 3;
+  o.harness = {2, Bytes{1 << 20}, 4, 4};
+  o.compute = Seconds{0.002};
+  o.work_dir = dir.path();
+  return o;
+}
+
 TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   testing::TestDir dir;
   const Scenario s =
       load_scenario(std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {});
-  ValidationOptions o;
+  ValidationOptions o = two_rank_run(dir);  // longer, with four ranks and two failures
   o.iterations = 12;
   o.failures = 2;
-  o.interval = 3;
   o.harness = {4, Bytes{2 << 20}, 8, 4};
   o.compute = Seconds{0.005};
-  o.work_dir = dir.path();
   const Validation v = validate_on_host(s, host_like_profile(), o);
 
   ASSERT_EQ(v.policies.size(), 3u);
@@ -94,13 +105,7 @@ TEST(Validation, RepeatsKeepEveryRunAndCompareMedians) {
   const Scenario s = load_scenario(
       std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml",
       {"policies=[{name: sync_full, interval_iterations: 3}]"});
-  ValidationOptions o;
-  o.iterations = 6;
-  o.failures = 1;
-  o.interval = 3;
-  o.harness = {2, Bytes{1 << 20}, 4, 4};
-  o.compute = Seconds{0.002};
-  o.work_dir = dir.path();
+  ValidationOptions o = two_rank_run(dir);
   o.repeats = 3;
   int calls = 0;
   const Validation v = validate_on_host(s, ProfileSource([&calls] {
@@ -135,13 +140,7 @@ TEST(Validation, AProfileSourceIsAskedOncePerPolicyJustBeforeItsRun) {
   testing::TestDir dir;
   const Scenario s =
       load_scenario(std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {});
-  ValidationOptions o;
-  o.iterations = 6;
-  o.failures = 1;
-  o.interval = 3;
-  o.harness = {2, Bytes{1 << 20}, 4, 4};
-  o.compute = Seconds{0.002};
-  o.work_dir = dir.path();
+  ValidationOptions o = two_rank_run(dir);
   int calls = 0;
   const ProfileSource source = [&calls] {
     HardwareProfile p = host_like_profile();

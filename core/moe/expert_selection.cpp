@@ -36,6 +36,12 @@ ExpertMask select_load_aware(std::int64_t layers, std::int64_t experts, std::int
   CKPTLAB_CHECK(ep >= 1 && experts % ep == 0, "ep must divide the experts");
   const std::int64_t per_rank = experts / ep;
   ExpertMask mask = base ? *base : ExpertMask(unsaved.size(), 0);
+  // Each expert's round-robin position (the inverse of round_robin_expert), once: ties are
+  // common (every expert saved by the last checkpoint has 0 unsaved), and this is the inner loop
+  // of every load-aware checkpoint.
+  std::vector<std::int64_t> position(static_cast<size_t>(experts));
+  for (std::int64_t e = 0; e < experts; ++e)
+    position[static_cast<size_t>(e)] = (e % per_rank) * ep + e / per_rank;
   std::vector<std::int64_t> order;
   for (std::int64_t l = 0; l < layers; ++l) {
     const size_t row = static_cast<size_t>(l * experts);
@@ -43,9 +49,10 @@ ExpertMask select_load_aware(std::int64_t layers, std::int64_t experts, std::int
     CKPTLAB_CHECK(chosen <= k, "the base selection has more than k experts in a layer");
     // Most unsaved first, then the earlier place in this layer's rotation: a strict order, so
     // the k chosen do not depend on the algorithm.
+    const std::int64_t shift = l % experts;
     const auto rank_in_rotation = [&](std::int64_t e) {
-      const std::int64_t p = (e % per_rank) * ep + e / per_rank;  // inverse of round_robin_expert
-      return ((p - l) % experts + experts) % experts;
+      const std::int64_t p = position[static_cast<size_t>(e)] - shift;  // (p - l) mod experts
+      return p < 0 ? p + experts : p;
     };
     const auto more = [&](std::int64_t a, std::int64_t b) {
       const double ua = unsaved[row + static_cast<size_t>(a)];

@@ -15,6 +15,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "backend_executor.hpp"
 #include "exec/analytic_executor.hpp"
 #include "results_writer.hpp"
 #include "run/run_scenario.hpp"
@@ -70,8 +71,9 @@ std::string read_text(const fs::path& path) {
 // Loads every point (validating model, layout, hardware, failures, policies) before anything
 // runs; returns each point's scenario hash. `base` are the command line's overrides.
 std::vector<std::string> resolve_points(const std::string& path, const SweepPlan& plan,
-                                        const std::vector<std::string>& base) {
+                                        const std::vector<std::string>& base, bool& any_sim) {
   std::vector<std::string> hashes;
+  any_sim = false;
   for (const SweepPoint& point : plan.points) {
     std::vector<std::string> overrides = base;
     const auto own = point.overrides();
@@ -81,13 +83,13 @@ std::vector<std::string> resolve_points(const std::string& path, const SweepPlan
     overrides.push_back("sweep=null");
     try {
       const Scenario scenario = load_scenario(path, overrides);
-      if (scenario.backend != "analytic") {
-        throw InputError(
-            path, 0, 0, "backend",
-            fmt::format("sweeps run the analytic backend (got \"{}\")", scenario.backend));
-      }
+      require_backend_built(scenario.backend,
+                            fmt::format("sweep point {} ({})", point.index, point.label()));
+      any_sim = any_sim || scenario.backend == "sim";
+      // Policy parameters are checked here, on the analytic executor: a SimGrid platform built
+      // in this process would pin every later point to its shape (one engine per process).
       AnalyticExecutor executor(scenario.cluster, scenario.hardware);
-      build_policies(scenario, executor);  // policy parameters are checked here
+      build_policies(scenario, executor);
       hashes.push_back(scenario.hash);
     } catch (const InputError& e) {
       fail_point(plan, point, e);
@@ -164,11 +166,14 @@ std::string point_message(const PointJob& job, const PointResult& result,
 
 int sweep_command(const std::vector<std::string>& args) {
   po::options_description options("ckptlab sweep <scenario.yaml> [options]");
-  std::string out, shard_text;
+  std::string out, shard_text, backend;
   std::vector<std::string> overrides;
   std::int64_t seed = -1;
   int jobs = 1;
   options.add_options()("help,h", "this help")(
+      "backend", po::value(&backend),
+      "analytic | sim for every point (overrides the scenario's backend; sim runs each point in "
+      "a process of its own)")(
       "out,o", po::value(&out), "results directory (default results/<scenario name>)")(
       "jobs,j", po::value(&jobs), "points run at once, each in its own process (default 1)")(
       "shard", po::value(&shard_text),
@@ -189,6 +194,7 @@ int sweep_command(const std::vector<std::string>& args) {
     if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
     overrides.push_back(fmt::format("seed={}", seed));
   }
+  if (!backend.empty()) overrides.push_back("backend=" + backend);
   const auto [shard, shards] = shard_text.empty() ? std::pair{0, 1} : parse_shard(shard_text);
   const auto start = std::chrono::steady_clock::now();
 
@@ -196,7 +202,8 @@ int sweep_command(const std::vector<std::string>& args) {
   if (!root.is_map()) root.fail("a scenario is a mapping of keys (name, model, sweep, ...)");
   for (const std::string& o : overrides) apply_override(root.yaml(), o);
   const SweepPlan plan = read_sweep_plan(root);
-  const std::vector<std::string> hashes = resolve_points(scenario_path, plan, overrides);
+  bool any_sim = false;
+  const std::vector<std::string> hashes = resolve_points(scenario_path, plan, overrides, any_sim);
   if (out.empty()) out = "results/" + root["name"].as_string();
   check_sweep_directory(out);
   const std::string points_dir = (fs::path(out) / "points").string();
@@ -239,7 +246,8 @@ int sweep_command(const std::vector<std::string>& args) {
                  mpi.size() > 1 ? fmt::format(", {} MPI ranks", mpi.size()).c_str() : "");
   }
 
-  RunnerOptions runner{scenario_path, points_dir, CKPTLAB_VERSION, jobs, -1};
+  // SimGrid keeps one engine and one platform per process: each sim point gets its own.
+  RunnerOptions runner{scenario_path, points_dir, CKPTLAB_VERSION, jobs, -1, any_sim};
   if (const char* k = std::getenv("CKPTLAB_SWEEP_KILL_AFTER")) runner.kill_after = std::atol(k);
   std::vector<PointResult> results;
   if (!vm.count("collect")) results = run_points(mine, runner);

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "exec/analytic_executor.hpp"
+#include "backend_executor.hpp"
 #include "results_writer.hpp"
 #include "run/run_scenario.hpp"
 #include "run/summary.hpp"
@@ -159,11 +159,11 @@ void run_point(const std::string& scenario_path, const PointJob& job, const std:
                const std::string& version) {
   const Scenario scenario = load_scenario(scenario_path, job.overrides);
   CKPTLAB_CHECK(scenario.hash == job.hash, "a sweep point resolves to the same scenario twice");
-  AnalyticExecutor executor(scenario.cluster, scenario.hardware);
+  const std::unique_ptr<Executor> executor = make_backend_executor(scenario.backend, scenario);
   // The scenario's own replication count (a sweep can vary it: --set replications=4).
   RunOptions run_options;
   run_options.replications = scenario.replications;
-  const RunOutcome outcome = run_scenario(scenario, executor, run_options);
+  const RunOutcome outcome = run_scenario(scenario, *executor, run_options);
   const auto summary = make_summary(scenario, outcome, version);
   const std::string dir = point_directory(points_dir, job.hash);
   if (point_finished(points_dir, job.hash)) return;  // another shard or rank was quicker
@@ -206,7 +206,8 @@ std::vector<PointResult> run_points(const std::vector<PointJob>& jobs,
   if (todo.empty()) return results;
   fs::create_directories(options.points_dir);
   PointLog log(todo.size());
-  if (options.jobs > 1 && todo.size() > 1) return run_forked(todo, jobs, options, results, log);
+  if ((options.jobs > 1 && todo.size() > 1) || options.process_per_point)
+    return run_forked(todo, jobs, options, results, log);
   long ran = 0;
   for (const std::size_t slot : todo) {
     results[slot] = run_in_process(jobs[slot], options);

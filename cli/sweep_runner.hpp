@@ -4,7 +4,8 @@
 //
 // Workers are processes (fork), not threads: a point that trips an internal CHECK (abort) takes
 // only its own process down, and a backend that keeps per-process state (SimGrid allows one
-// engine per process) cannot leak between points. With jobs == 1 points run in this process.
+// engine per process) cannot leak between points. With jobs == 1 points run in this process,
+// unless process_per_point asks for a worker each.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +38,9 @@ struct RunnerOptions {
   // Test-only fault injection ($CKPTLAB_SWEEP_KILL_AFTER): after this many points have run, the
   // sweep kills its workers and itself with SIGKILL, as a crash or `kill -9` would. -1: never.
   long kill_after = -1;
+  // Every point in a worker process of its own, even with jobs == 1: set when points run on the
+  // sim backend, whose SimGrid engine and platform are per process.
+  bool process_per_point = false;
 };
 
 // <points_dir>/<hash>

@@ -86,6 +86,7 @@ std::string make_sweep_csv(const SweepPlan& plan, const std::vector<std::string>
       {"cluster_nodes", json::json_pointer("/cluster/nodes")},
       {"cluster_gpus", json::json_pointer("/cluster/gpus")},
       {"hardware_name", json::json_pointer("/hardware")},
+      {"backend_name", json::json_pointer("/backend")},
       {"horizon_s", json::json_pointer("/horizon_s")},
       {"iteration_time_s", json::json_pointer("/iteration_time_s")},
       {"scenario_seed", json::json_pointer("/seed")}};

@@ -18,9 +18,9 @@ from . import advice as advice_module
 TIME_CATEGORIES = ("productive", "checkpoint_stall", "slowdown", "lost_work", "detection",
                    "restart", "state_load", "replay")
 # sweep.csv's scenario-level columns; the swept key paths sit between `hash` and the first.
-SCENARIO_COLUMNS = ("model_name", "cluster_nodes", "cluster_gpus", "hardware_name", "horizon_s",
-                    "iteration_time_s", "scenario_seed")
-TEXT_COLUMNS = {"hash", "policy", "kind", "model_name", "hardware_name"}
+SCENARIO_COLUMNS = ("model_name", "cluster_nodes", "cluster_gpus", "hardware_name",
+                    "backend_name", "horizon_s", "iteration_time_s", "scenario_seed")
+TEXT_COLUMNS = {"hash", "policy", "kind", "model_name", "hardware_name", "backend_name"}
 
 
 class InputProblem(Exception):
@@ -129,7 +129,8 @@ def _load_run(directory):
             "model_name": summary.get("model", {}).get("name"),
             "cluster_nodes": summary.get("cluster", {}).get("nodes"),
             "cluster_gpus": summary.get("cluster", {}).get("gpus"),
-            "hardware_name": summary.get("hardware"), "horizon_s": summary.get("horizon_s"),
+            "hardware_name": summary.get("hardware"), "backend_name": summary.get("backend"),
+            "horizon_s": summary.get("horizon_s"),
             "iteration_time_s": summary.get("iteration_time_s"),
             "scenario_seed": summary.get("seed")}
     rows = [dict(base, **_flatten_policy(p)) for p in summary["policies"]]

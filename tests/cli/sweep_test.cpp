@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -120,6 +121,54 @@ TEST_F(SweepTest, CsvHasOneRowPerPointAndPolicyInSweepOrder) {
     }
   }
   EXPECT_EQ(n, 6u);
+}
+
+// The CSV's cells, row by row (no quoted commas in these sweeps' cells).
+std::vector<std::vector<std::string>> cells_of(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& line : lines_of(csv)) {
+    std::vector<std::string> cells;
+    std::stringstream in(line);
+    for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+size_t column_of(const std::vector<std::string>& header, const std::string& name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  EXPECT_NE(it, header.end()) << name;
+  return static_cast<size_t>(it - header.begin());
+}
+
+// On the sim backend every point runs in a process of its own (its cluster size is a different
+// SimGrid platform), with --jobs 1 too; far from saturation SimGrid's timings equal the
+// analytic ones, so every ETTR matches the analytic sweep's.
+TEST_F(SweepTest, SimBackendRunsEveryPointInItsOwnProcessAndAgreesWithAnalytic) {
+  const Result r = ckptlab("sweep tiny.yaml --out sim --jobs 1 --backend sim");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto sim = cells_of(csv("sim"));
+  const auto analytic = cells_of(serial_csv_);
+  ASSERT_EQ(sim.size(), analytic.size());
+  const size_t backend = column_of(sim[0], "backend_name");
+  const size_t ettr = column_of(sim[0], "ettr");
+  EXPECT_EQ(column_of(analytic[0], "ettr"), ettr);
+  for (size_t i = 1; i < sim.size(); ++i) {
+    EXPECT_EQ(sim[i][backend], "sim") << i;
+    EXPECT_EQ(analytic[i][backend], "analytic") << i;
+    EXPECT_NEAR(std::stod(sim[i][ettr]), std::stod(analytic[i][ettr]), 1e-9) << i;
+  }
+  // A sweep over the backend itself: both in one sweep.csv, one row per backend and policy.
+  const Result both = ckptlab(
+      "sweep tiny.yaml --out both --set 'sweep={axes: {backend: [analytic, sim]}}' "
+      "--set cluster.nodes=128 --set failures.mtbf_job=2h");
+  ASSERT_EQ(both.status, 0) << both.err;
+  const auto rows = cells_of(csv("both"));
+  ASSERT_EQ(rows.size(), 1u + 2 * 2);
+  EXPECT_EQ(rows[0][2], "backend");
+  EXPECT_EQ(rows[1][2], "analytic");
+  EXPECT_EQ(rows[3][2], "sim");
+  EXPECT_NEAR(std::stod(rows[1][ettr]), std::stod(rows[3][ettr]), 1e-9);
 }
 
 TEST_F(SweepTest, ThreeWorkersGiveTheSameCsvAsOne) {

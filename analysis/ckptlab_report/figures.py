@@ -4,7 +4,7 @@ results hold nothing for it to show (the curves over MTBF need a failure axis).
 
 from .bars import checkpoint_cost, time_breakdown
 from .curves import ettr_vs_mtbf, ettr_vs_nodes, overhead_vs_mtbf
-from . import advice
+from . import advice_plot
 from . import validation
 
 
@@ -15,4 +15,4 @@ def make_figures(results, out_dir):
     makers = (ettr_vs_mtbf, overhead_vs_mtbf, ettr_vs_nodes, time_breakdown, checkpoint_cost)
     figures = [f for f in (m(results, out_dir) for m in makers) if f is not None] \
         if results.rows else []
-    return figures, validation.figure(results, out_dir), advice.figures(results, out_dir)
+    return figures, validation.figure(results, out_dir), advice_plot.figures(results, out_dir)

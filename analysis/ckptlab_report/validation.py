@@ -25,7 +25,7 @@ _METRICS = {
     "background_slowdown": ("Iteration slow-down beside background work", "fraction"),
     "ettr": ("ETTR of the short run", "ratio"),
 }
-_CALIBRATED = "background_slowdown"  # the profile's own figure, not a formula's output
+_CALIBRATED = "background_slowdown"  # the profile's figure, scaled by the plan's background share
 
 
 def _unit(metric):
@@ -50,7 +50,7 @@ def source(v, m):
         return str(m.source)
     profile = f"`{v.profile}`" if v.profile else "the profile"
     if m.metric == _CALIBRATED:
-        return f"{_profile_kind(v)}: {profile}"
+        return f"{_profile_kind(v)}: {profile} x background share"
     if m.metric == "ettr":
         return "formula: job replay"
     return "formula: analytic executor"
@@ -60,7 +60,10 @@ def method(v, metric):
     """How `ckptlab validate` predicts a metric, in full (the definitions table)."""
     profile = f"`{v.profile}`" if v.profile else "the profile"
     if metric == _CALIBRATED:
-        return (f"the {_profile_kind(v)}'s own `background_slowdown` ({profile}), used as it is")
+        return (f"the {_profile_kind(v)}'s `background_slowdown` ({profile}) times the share of "
+                "a node's copy and network resources the background ops take in the analytic "
+                "executor's timing of the plan (core/exec/node_capacity.hpp), as the job applies "
+                "it")
     if metric == "ettr":
         return ("the job state machine (`run_job`) replays the short run with the measured "
                 "failure times, iteration time and teardown time, and the analytic executor's "

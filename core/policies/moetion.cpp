@@ -32,7 +32,8 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
       cluster_(ctx.cluster),
       parallel_(ctx.parallel),
       iteration_time_(ctx.iteration_time) {
-  node.expect_keys({"name", "label", "replicas", "upstream_logging", "persist_interval"});
+  node.expect_keys(
+      {"name", "label", "replicas", "upstream_logging", "persist_interval", "window"});
   replicas_ = static_cast<int>(node.int_or("replicas", 1));
   if (replicas_ < 0 || (replicas_ > 0 && replicas_ >= cluster_.nodes)) {
     node["replicas"].fail(fmt::format("replicas must be between 0 and nodes - 1 = {}",
@@ -49,7 +50,20 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
                                    (ctx.cluster.gpus_per_node * replicas_);
   const Bytes budget{static_cast<std::int64_t>(std::min(pcie, network))};
   budget_is_network_ = network < pcie;
-  window_ = moetion_window(ctx.model, ctx.shards, budget, {});
+  // `window: W` sets W_sparse instead of the rule (a sensitivity study, or a window the paper's
+  // rule would not pick): slots then may not fit one iteration, which describe() reports.
+  if (node.has("window")) {
+    const std::int64_t most = moetion_max_operators(ctx.model, ctx.shards);
+    const std::int64_t w = node.int_or("window", 0);
+    if (w < 1 || w > most) {
+      node["window"].fail(fmt::format(
+          "window must be between 1 and {} iterations (the operators of the largest rank)", most));
+    }
+    window_set_ = true;
+    window_ = moetion_window(ctx.model, ctx.shards, budget, {}, w);
+  } else {
+    window_ = moetion_window(ctx.model, ctx.shards, budget, {});
+  }
   const auto W = static_cast<size_t>(window_.w_sparse);
 
   // Upstream logs: a stage keeps the activations it sends forward and the gradients it sends
@@ -238,19 +252,24 @@ std::vector<std::pair<std::string, const Plan*>> MoetionPolicy::explain_plans() 
 }
 
 std::string MoetionPolicy::describe() const {
-  return fmt::format("sparse window of {} iterations ({} operators per rank, sized by {}{}), "
+  return fmt::format("sparse window of {} iterations ({} operators per rank, {}{}), "
                      "{} replica(s), upstream logs {} per node, dense persist every {} iterations",
                      window_.w_sparse, window_.operators,
-                     budget_is_network_ ? "the NICs carrying replicas" : "PCIe",
+                     window_set_ ? "set by `window`"
+                     : budget_is_network_ ? "sized by the NICs carrying replicas"
+                                          : "sized by PCIe",
                      window_.keeps_up ? "" : "; the snapshot cannot keep up with training",
                      replicas_, format_size(log_per_node_), persist_every_);
 }
 
 std::map<std::string, std::string> MoetionPolicy::sources() const {
   return {
-      {"w_sparse", "MoEtion rule: largest chunk n with state(A_max) + weights(rest) <= budget, "
-                   "W = ceil(ops / n), max over ranks; budget = t_iter * min(pcie_d2h, node "
-                   "network / (GPUs per node * replicas)) (hardware profile)"},
+      {"w_sparse", window_set_
+                       ? "scenario: the policy's `window` key"
+                       : "MoEtion rule: largest chunk n with state(A_max) + weights(rest) <= "
+                         "budget, W = ceil(ops / n), max over ranks; budget = t_iter * "
+                         "min(pcie_d2h, node network / (GPUs per node * replicas)) (hardware "
+                         "profile)"},
       {"recovery", "sparse-to-dense: (W-1) iterations at 1 - frozen/3 of the cost, then catch-up "
                    "iterations from upstream logs (MoEtion, arXiv 2412.15411)"},
       {"upstream_logs", "tokens per DP replica x hidden x 2 B per direction / tp, kept 2 W iterations"},

@@ -19,7 +19,8 @@
 //
 // Parameters: replicas (other nodes holding a copy of each window, default 1), upstream_logging (default
 // true; needs pp >= 2, else recovery rolls every rank back to the window), persist_interval
-// (dense persist to storage in the background, default 3h).
+// (dense persist to storage in the background, default 3h), window (W_sparse in iterations,
+// default: the PCIe rule above; 1 to the largest rank's operator count).
 // Choices where the papers leave room: copies go to the next `replicas` nodes (MoEvement
 // replicates to data-parallel peers; with Megatron/DeepSpeed rank order a stage's DP peers share
 // a node, and a copy on the failed node survives nothing); the window is built from the
@@ -78,6 +79,7 @@ class MoetionPolicy final : public Policy {
   Plan storage_load_;
   Plan localized_load_;  // the last localized recovery's plan
   bool recovering_ = false;
+  bool window_set_ = false;  // W_sparse from the `window` key, not the PCIe rule
   bool budget_is_network_ = false;  // the NICs, not PCIe, bound the slot size
 };
 

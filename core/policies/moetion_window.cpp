@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/input_error.hpp"
+
 namespace ckptlab {
 
 std::vector<MoetionOperator> moetion_operators(const ModelSpec& model, const RankShard& rank,
@@ -77,11 +79,27 @@ size_t largest_fitting_chunk(const SlotCosts& costs, size_t operators, Bytes bud
 
 }  // namespace
 
+std::int64_t moetion_max_operators(const ModelSpec& model, const ShardMap& shards) {
+  std::int64_t most = 0;
+  for (const RankShard& r : shards.ranks()) {
+    most = std::max(most, static_cast<std::int64_t>(moetion_operators(model, r, {}).size()));
+  }
+  return most;
+}
+
 MoetionWindow moetion_window(const ModelSpec& model, const ShardMap& shards, Bytes budget,
-                             const std::vector<std::int64_t>& expert_order) {
+                             const std::vector<std::int64_t>& expert_order,
+                             std::int64_t forced_w_sparse) {
   MoetionWindow w;
+  if (forced_w_sparse > 0) {
+    CKPTLAB_CHECK(forced_w_sparse <= moetion_max_operators(model, shards),
+                  "a window longer than any rank's operator list");
+    w.w_sparse = forced_w_sparse;
+    w.operators = moetion_max_operators(model, shards);
+  }
   // Pass 1: the window length, the maximum over ranks of ceil(operators / largest chunk).
   for (const RankShard& r : shards.ranks()) {
+    if (forced_w_sparse > 0) break;
     const auto ops = moetion_operators(model, r, expert_order);
     const size_t n = largest_fitting_chunk(SlotCosts(ops), ops.size(), budget);
     if (n == 0) w.keeps_up = false;
@@ -98,7 +116,11 @@ MoetionWindow moetion_window(const ModelSpec& model, const ShardMap& shards, Byt
     const auto ops = moetion_operators(model, r, expert_order);
     const SlotCosts costs(ops);
     const size_t n = (ops.size() + W - 1) / W;
-    for (size_t s = 0; s < W; ++s) w.slot_bytes[s][static_cast<size_t>(r.rank)] = costs.slot(n, s);
+    for (size_t s = 0; s < W; ++s) {
+      const Bytes b = costs.slot(n, s);
+      w.slot_bytes[s][static_cast<size_t>(r.rank)] = b;
+      if (forced_w_sparse > 0 && b > budget) w.keeps_up = false;
+    }
   }
   // Conversion iteration j (1..W-1) has j/W of the operators active: cost 1 - frozen/3.
   if (w.w_sparse > 1) {

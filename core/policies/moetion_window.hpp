@@ -50,8 +50,14 @@ struct MoetionWindow {
 };
 
 // Computes the window for every rank of `shards`. `budget` is the bytes one iteration's PCIe
-// time can copy (t_iter * pcie_d2h).
+// time can copy (t_iter * pcie_d2h). `forced_w_sparse` > 0 sets W_sparse instead of the rule
+// (every rank cuts its operators into chunks of ceil(operators / W)); keeps_up then says whether
+// every slot fits the budget. REQUIRES: forced_w_sparse <= the largest rank's operator count.
 MoetionWindow moetion_window(const ModelSpec& model, const ShardMap& shards, Bytes budget,
-                             const std::vector<std::int64_t>& expert_order);
+                             const std::vector<std::int64_t>& expert_order,
+                             std::int64_t forced_w_sparse = 0);
+
+// The most operators any rank of `shards` has: the largest window moetion_window accepts.
+std::int64_t moetion_max_operators(const ModelSpec& model, const ShardMap& shards);
 
 }  // namespace ckptlab

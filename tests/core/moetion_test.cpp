@@ -87,6 +87,46 @@ TEST(Moetion, WindowIsTheSmallestThatFitsThePcieBudgetEveryIteration) {
   EXPECT_LT(w.conversion_cost_factor, 1.0);
 }
 
+// `window: W` sets W_sparse instead of the PCIe rule: every rank spreads its operators over W
+// slots, the slots still partition the state, and a window too short for the budget is reported.
+TEST(Moetion, WindowKeySetsTheWindowAndSaysWhenItCannotKeepUp) {
+  SmallJob job(1.0, 1e18, 0, kNodes, "{pp: 2, ep: 8, zero_stage: 0, global_batch_tokens: 1M}");
+  const std::int64_t most = moetion_max_operators(job.model, *job.shards);
+  ASSERT_GE(most, 4);
+  const MoetionWindow ruled = moetion_window(job.model, *job.shards, Bytes{1LL << 40}, {});
+  EXPECT_EQ(ruled.w_sparse, 1);  // everything fits: the rule picks a dense snapshot
+  const MoetionWindow forced = moetion_window(job.model, *job.shards, Bytes{1LL << 40}, {}, 4);
+  EXPECT_EQ(forced.w_sparse, 4);
+  ASSERT_EQ(forced.slot_bytes.size(), 4u);
+  EXPECT_TRUE(forced.keeps_up);
+  // Over the window each operator's state is copied once: the slots' state adds up to the rank's
+  // whole state (frozen weights come on top, so the sum is at least that).
+  for (const RankShard& r : job.shards->ranks()) {
+    Bytes sum;
+    for (const auto& slot : forced.slot_bytes) sum += slot[static_cast<size_t>(r.rank)];
+    EXPECT_GE(sum.value, (r.total().master + r.total().optimizer).value) << r.rank;
+  }
+  // The same window on a budget its slots exceed: kept, and reported.
+  EXPECT_FALSE(moetion_window(job.model, *job.shards, Bytes{1000}, {}, 4).keeps_up);
+
+  auto policy = job.policy("{name: moetion, window: 4}");
+  EXPECT_NE(policy->describe().find("sparse window of 4 iterations"), std::string::npos)
+      << policy->describe();
+  EXPECT_NE(policy->describe().find("set by `window`"), std::string::npos);
+  EXPECT_EQ(policy->sources().at("w_sparse"), "scenario: the policy's `window` key");
+  for (const std::string& bad : std::vector<std::string>{"0", "-2", std::to_string(most + 1)}) {
+    try {
+      job.policy("{name: moetion, window: " + bad + "}");
+      ADD_FAILURE() << "window " << bad << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("window must be between 1 and " +
+                                           std::to_string(most)),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(Moetion, LocalizedRecoveryKeepsGlobalProgressAndLosesNoTokens) {
   SmallJob job(1.0, 1e18, 0, kNodes, kPipeline);
   job.executor.set("moetion", 0, 0.5);

@@ -276,10 +276,11 @@ TEST_F(CliTest, BadOptionValuesExitTwo) {
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
-// Also the default scenario as shipped: on the SimGrid backend, every policy of it.
+// Also the default scenario as shipped: on the SimGrid backend, every policy of it (one
+// simulated hour: a day takes minutes under ASan).
 TEST_F(CliTest, NoWritePrintsTheTableOnly) {
   const Result r =
-      ckptlab("run " + quoted(kDefaultScenario) + " --replications 1 --no-write --set horizon=1d");
+      ckptlab("run " + quoted(kDefaultScenario) + " --replications 1 --no-write --set horizon=1h");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("backend sim, seed 1"));
   for (const std::string& label : kLabels) {

@@ -106,7 +106,7 @@ MocPecPolicy::MocPecPolicy(const ConfigNode& node, const PolicyContext& ctx)
 
   const ExpertMask persist = select(state_.k_pec, Tier::kStorage, nullptr);
   const ExpertMask snapshot = select(state_.k_snapshot, Tier::kHost, &persist);
-  const Plan first = build_checkpoint(snapshot, persist);
+  const Plan first = build_checkpoint(snapshot, persist, checkpoint_signature(snapshot, persist));
   const PlanTiming timing = executor_.execute(first);
   blocking_ = timing.blocking;
   background_ = timing.total - timing.blocking;
@@ -190,9 +190,10 @@ std::string MocPecPolicy::checkpoint_signature(const ExpertMask& snapshot,
                      two_level_ ? 'a' : 's', writes_.get(snapshot).bytes_hash, persist_hash);
 }
 
-Plan MocPecPolicy::build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist) {
+Plan MocPecPolicy::build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist,
+                                    std::string signature) {
   Plan plan;
-  plan.signature = checkpoint_signature(snapshot, persist);
+  plan.signature = std::move(signature);
   // Look the persist set up first: the snapshot's entry must not be evicted before it is used.
   const std::vector<Bytes> persist_bytes = writes_.get(persist).bytes;
   PecWritesCache::Entry& snap = writes_.get(snapshot);
@@ -250,7 +251,7 @@ const Plan* MocPecPolicy::checkpoint_plan(std::int64_t iteration) {
   auto plan = plans_.find(signature);
   if (plan == plans_.end()) {
     if (plans_.size() >= kPlansKept) plans_.clear();
-    plan = plans_.emplace(signature, build_checkpoint(p.snapshot, p.persist)).first;
+    plan = plans_.emplace(signature, build_checkpoint(p.snapshot, p.persist, signature)).first;
   }
   state_.in_flight.push_back(std::move(p));
   CKPTLAB_CHECK(state_.in_flight.size() <= 2, "at most one checkpoint in flight and one waiting");

@@ -164,7 +164,10 @@ class MocPecPolicy final : public Policy {
   };
 
   ExpertMask select(std::int64_t k, Tier behind_tier, const ExpertMask* base) const;
-  Plan build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist);
+  // `signature`: checkpoint_signature(snapshot, persist), which the caller has already computed
+  // to look the plan up.
+  Plan build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist,
+                        std::string signature);
   std::string checkpoint_signature(const ExpertMask& snapshot, const ExpertMask& persist);
   Seconds snapshot_time(const std::vector<Bytes>& bytes);
   std::int64_t auto_k_snapshot() const;

@@ -52,18 +52,17 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
   budget_is_network_ = network < pcie;
   // `window: W` sets W_sparse instead of the rule (a sensitivity study, or a window the paper's
   // rule would not pick): slots then may not fit one iteration, which describe() reports.
+  std::int64_t window = 0;  // 0: the rule
   if (node.has("window")) {
     const std::int64_t most = moetion_max_operators(ctx.model, ctx.shards);
-    const std::int64_t w = node.int_or("window", 0);
-    if (w < 1 || w > most) {
+    window = node.int_or("window", 0);
+    if (window < 1 || window > most) {
       node["window"].fail(fmt::format(
           "window must be between 1 and {} iterations (the operators of the largest rank)", most));
     }
-    window_set_ = true;
-    window_ = moetion_window(ctx.model, ctx.shards, budget, {}, w);
-  } else {
-    window_ = moetion_window(ctx.model, ctx.shards, budget, {});
   }
+  window_set_ = window > 0;
+  window_ = moetion_window(ctx.model, ctx.shards, budget, {}, window);
   const auto W = static_cast<size_t>(window_.w_sparse);
 
   // Upstream logs: a stage keeps the activations it sends forward and the gradients it sends

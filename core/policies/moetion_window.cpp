@@ -92,21 +92,22 @@ MoetionWindow moetion_window(const ModelSpec& model, const ShardMap& shards, Byt
                              std::int64_t forced_w_sparse) {
   MoetionWindow w;
   if (forced_w_sparse > 0) {
-    CKPTLAB_CHECK(forced_w_sparse <= moetion_max_operators(model, shards),
-                  "a window longer than any rank's operator list");
-    w.w_sparse = forced_w_sparse;
     w.operators = moetion_max_operators(model, shards);
-  }
-  // Pass 1: the window length, the maximum over ranks of ceil(operators / largest chunk).
-  for (const RankShard& r : shards.ranks()) {
-    if (forced_w_sparse > 0) break;
-    const auto ops = moetion_operators(model, r, expert_order);
-    const size_t n = largest_fitting_chunk(SlotCosts(ops), ops.size(), budget);
-    if (n == 0) w.keeps_up = false;
-    const auto slots = static_cast<std::int64_t>(n == 0 ? ops.size() : (ops.size() + n - 1) / n);
-    if (slots >= w.w_sparse) {
-      w.w_sparse = slots;
-      w.operators = static_cast<std::int64_t>(ops.size());
+    CKPTLAB_CHECK(forced_w_sparse <= w.operators, "a window longer than any rank's operator list");
+    w.w_sparse = forced_w_sparse;
+  } else {
+    // Pass 1, the rule: the window length, the maximum over ranks of ceil(operators / largest
+    // chunk).
+    for (const RankShard& r : shards.ranks()) {
+      const auto ops = moetion_operators(model, r, expert_order);
+      const size_t n = largest_fitting_chunk(SlotCosts(ops), ops.size(), budget);
+      if (n == 0) w.keeps_up = false;
+      const auto slots =
+          static_cast<std::int64_t>(n == 0 ? ops.size() : (ops.size() + n - 1) / n);
+      if (slots >= w.w_sparse) {
+        w.w_sparse = slots;
+        w.operators = static_cast<std::int64_t>(ops.size());
+      }
     }
   }
   // Pass 2: every rank spreads its operators over the common W_sparse slots.

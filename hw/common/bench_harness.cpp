@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 
+#include "hw/common/median.hpp"
 #include "hw/common/state_layout.hpp"
 
 namespace ckptlab::hw {
@@ -70,11 +72,7 @@ PathTable run_bench(BenchPath& path, const std::vector<std::int64_t>& sizes, Ran
       path.run(team);
       times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
-    std::sort(times.begin(), times.end());
-    const double s =
-        (n % 2 ? times[static_cast<size_t>(n / 2)]
-               : (times[static_cast<size_t>(n / 2 - 1)] + times[static_cast<size_t>(n / 2)]) / 2) /
-        std::max(1, path.transfers_per_run(bytes));
+    const double s = median(std::move(times)) / std::max(1, path.transfers_per_run(bytes));
     BenchRow row;
     row.bytes = bytes;
     row.seconds = s;

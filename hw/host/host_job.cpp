@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "hw/common/median.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab::hw {
@@ -26,13 +27,6 @@ struct Segment {
   bool background = false;     // background checkpoint work ran beside it
   bool lost = false;           // a rollback discarded it
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 Op whole_state_op(const TrainerState& s, OpKind kind, Tier from, Tier to,
                   std::vector<size_t> after) {

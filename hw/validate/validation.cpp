@@ -10,6 +10,7 @@
 #include "exec/analytic_executor.hpp"
 #include "failure/failure_process.hpp"
 #include "failure/restart_model.hpp"
+#include "hw/common/median.hpp"
 #include "hw/common/plan_scaler.hpp"
 #include "hw/validate/harness_policies.hpp"
 
@@ -96,95 +97,88 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   const PolicyEntry& entry = c.scenario.policies[i];
   PolicyRun r;
   r.profile = profile.name;
-    AnalyticExecutor analytic(c.cluster, profile);
-    ScaledExecutor predictor(c.scaler, analytic);
+  AnalyticExecutor analytic(c.cluster, profile);
+  ScaledExecutor predictor(c.scaler, analytic);
 
-    // The hardware run.
-    TrainerState state(c.layout, c.o.seed, c.o.harness.router_tokens_per_expert);
-    const std::filesystem::path dir = c.o.work_dir / fmt::format("policy{}", i);
-    std::filesystem::remove_all(dir);
-    HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
-    HostJobSettings settings;
-    settings.iterations = c.o.iterations;
-    settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
-    auto policy = make_harness_policy(c.scenario, entry, predictor, c.run);
-    r.description = policy->describe();
-    r.measured = run_host_job(*policy, executor, state, c.compute, c.scaler, c.reference, settings);
-    std::filesystem::remove_all(dir);
-    const HostJobResult& m = r.measured;
+  // The hardware run.
+  TrainerState state(c.layout, c.o.seed, c.o.harness.router_tokens_per_expert);
+  const std::filesystem::path dir = c.o.work_dir / fmt::format("policy{}", i);
+  std::filesystem::remove_all(dir);
+  HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
+  HostJobSettings settings;
+  settings.iterations = c.o.iterations;
+  settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
+  auto policy = make_harness_policy(c.scenario, entry, predictor, c.run);
+  r.description = policy->describe();
+  r.measured = run_host_job(*policy, executor, state, c.compute, c.scaler, c.reference, settings);
+  std::filesystem::remove_all(dir);
+  const HostJobResult& m = r.measured;
 
-    // The same plans on the analytic executor with the calibrated profile.
-    auto model = make_harness_policy(c.scenario, entry, predictor, c.run);
-    std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
-    for (const CheckpointRecord& ck : m.checkpoints) {
-      if (!ck.completed) continue;
-      const Plan* plan = model->checkpoint_plan(ck.version);
-      if (!plan) continue;
-      const PlanTiming t = predictor.execute(*plan);
-      stall_m.push_back(ck.stall_s + ck.live_state_wait_s);
-      stall_p.push_back(t.blocking.value);
-      if (ck.background_s > 0 || t.total > t.blocking) {
-        bg_m.push_back(ck.background_s);
-        bg_p.push_back((t.total - t.blocking).value);
-        share_p.push_back(t.background_share);
-      }
+  // The same plans on the analytic executor with the calibrated profile.
+  auto model = make_harness_policy(c.scenario, entry, predictor, c.run);
+  std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
+  for (const CheckpointRecord& ck : m.checkpoints) {
+    if (!ck.completed) continue;
+    const Plan* plan = model->checkpoint_plan(ck.version);
+    if (!plan) continue;
+    const PlanTiming t = predictor.execute(*plan);
+    stall_m.push_back(ck.stall_s + ck.live_state_wait_s);
+    stall_p.push_back(t.blocking.value);
+    if (ck.background_s > 0 || t.total > t.blocking) {
+      bg_m.push_back(ck.background_s);
+      bg_p.push_back((t.total - t.blocking).value);
+      share_p.push_back(t.background_share);
     }
-    std::deque<FailureEvent> events;
-    for (const RecoveryRecord& rec : m.recoveries) {
-      const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
-      events.push_back(e);
-      Catalog catalog;
-      for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
-        catalog.seed(rec.requested_version, t);
-      }
-      const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
-      load_m.push_back(rec.load_s);
-      load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
-      restart_m.push_back(rec.restart_s);
+  }
+  std::deque<FailureEvent> events;
+  for (const RecoveryRecord& rec : m.recoveries) {
+    const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
+    events.push_back(e);
+    Catalog catalog;
+    for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
+      catalog.seed(rec.requested_version, t);
     }
+    const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
+    load_m.push_back(rec.load_s);
+    load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
+    restart_m.push_back(rec.restart_s);
+  }
 
-    // The short job itself, replayed by the simulator with the measured failure times.
-    auto simulated = make_harness_policy(c.scenario, entry, predictor, c.run);
-    ScheduledFailures failures(events);
-    RestartSpec restart;  // no spares, no waits: the harness restarts in place
-    SparePool spares(restart);
-    JobSettings js;
-    js.iteration_time = Seconds{m.iteration_s};
-    js.horizon = to_seconds(m.wall);
-    js.background_slowdown = profile.background_slowdown;
-    js.process_restart = Seconds{mean(restart_m)};
-    r.predicted = run_job(*simulated, predictor, failures, spares, js);
-    const JobResult& p = r.predicted;
+  // The short job itself, replayed by the simulator with the measured failure times.
+  auto simulated = make_harness_policy(c.scenario, entry, predictor, c.run);
+  ScheduledFailures failures(events);
+  RestartSpec restart;  // no spares, no waits: the harness restarts in place
+  SparePool spares(restart);
+  JobSettings js;
+  js.iteration_time = Seconds{m.iteration_s};
+  js.horizon = to_seconds(m.wall);
+  js.background_slowdown = profile.background_slowdown;
+  js.process_restart = Seconds{mean(restart_m)};
+  r.predicted = run_job(*simulated, predictor, failures, spares, js);
+  const JobResult& p = r.predicted;
 
-    const double slow_m = m.iteration_s > 0 && m.iteration_background_s > 0
-                              ? m.iteration_background_s / m.iteration_s - 1
-                              : 0;
-    const double ettr_p = p.wall > 0 ? static_cast<double>(p.ledger.of(TimeCategory::kProductive)) /
-                                           static_cast<double>(p.wall)
-                                     : 0;
-    r.metrics = {
-        metric("checkpoint_stall_s",
-               "training stalled per completed checkpoint (blocking ops + waits on live-state "
-               "copies), mean",
-               mean(stall_m), mean(stall_p), !stall_m.empty()),
-        metric("background_s", "background part (persist, replication) of a checkpoint, mean",
-               mean(bg_m), mean(bg_p), !bg_m.empty()),
-        metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
-               !load_m.empty()),
-        // The model slows training by the profile's slow-down times the share of the node the
-        // background ops take (exec/node_capacity.hpp).
-        metric("background_slowdown", "iteration slow-down beside background work (fraction)",
-               slow_m, profile.background_slowdown * mean(share_p),
-               m.iteration_background_s > 0),
-        metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
-    };
+  const double slow_m = m.iteration_s > 0 && m.iteration_background_s > 0
+                            ? m.iteration_background_s / m.iteration_s - 1
+                            : 0;
+  const double ettr_p = p.wall > 0 ? static_cast<double>(p.ledger.of(TimeCategory::kProductive)) /
+                                         static_cast<double>(p.wall)
+                                   : 0;
+  r.metrics = {
+      metric("checkpoint_stall_s",
+             "training stalled per completed checkpoint (blocking ops + waits on live-state "
+             "copies), mean",
+             mean(stall_m), mean(stall_p), !stall_m.empty()),
+      metric("background_s", "background part (persist, replication) of a checkpoint, mean",
+             mean(bg_m), mean(bg_p), !bg_m.empty()),
+      metric("recovery_load_s", "state load of a recovery, mean", mean(load_m), mean(load_p),
+             !load_m.empty()),
+      // The model slows training by the profile's slow-down times the share of the node the
+      // background ops take (exec/node_capacity.hpp).
+      metric("background_slowdown", "iteration slow-down beside background work (fraction)", slow_m,
+             profile.background_slowdown * mean(share_p), m.iteration_background_s > 0),
+      metric("ettr", "effective training time ratio of the short run", m.ettr(), ettr_p, true),
+  };
   return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 // PolicyValidation::metrics from its runs.

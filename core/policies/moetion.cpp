@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "policies/full_state.hpp"
@@ -12,6 +13,9 @@
 namespace ckptlab {
 
 namespace {
+constexpr const char* kWindowLoadSignature = "moetion:window_load";
+constexpr const char* kLocalizedLoadSignature = "moetion:localized_load";
+
 Op write_op(OpKind kind, Tier from, Tier to, std::vector<Bytes> bytes, std::vector<size_t> after,
             bool completes, std::string label) {
   Op op;
@@ -96,7 +100,7 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
   for (size_t s = 0; s < W; ++s) {
     const bool last = s + 1 == W;
     Plan plan;
-    plan.signature = fmt::format("moetion:slot{}:r{}", s, replicas_);
+    plan.signature = fmt::format("moetion:slot{}of{}:r{}", s, W, replicas_);
     std::vector<Bytes> snap = window_.slot_bytes[s];
     for (size_t r = 0; r < snap.size(); ++r) snap[r] += log_per_rank_[r];
     size_t prev = plan.add(write_op(OpKind::kSnapshot, Tier::kGpu, Tier::kHost, snap, {}, last,
@@ -120,7 +124,7 @@ MoetionPolicy::MoetionPolicy(const ConfigNode& node, const PolicyContext& ctx)
     for (size_t r = 0; r < window_rank.size(); ++r) window_rank[r] += window_.slot_bytes[s][r];
   }
   for (Bytes b : window_rank) window_bytes_ += b;
-  window_load_ = full_load_plan(window_rank, Tier::kHost, "moetion:window_load");
+  window_load_ = full_load_plan(window_rank, Tier::kHost, kWindowLoadSignature);
   storage_load_ = full_load_plan(full_load_bytes(ctx.shards), Tier::kStorage, "full_load:storage");
 
   const Seconds persist = node.duration_or("persist_interval", Seconds{3 * 3600.0});
@@ -182,7 +186,7 @@ const Plan& MoetionPolicy::localized_load(const std::vector<std::int64_t>& faile
     if (std::binary_search(failed.begin(), failed.end(), r.node)) fetch[static_cast<size_t>(r.rank)] = window;
   }
   Plan plan;
-  plan.signature = fmt::format("moetion:localized_load:nodes={}", fmt::join(failed, ","));
+  plan.signature = fmt::format("{}:nodes={}", kLocalizedLoadSignature, fmt::join(failed, ","));
   Op get{OpKind::kTransfer, Tier::kPeerHost, Tier::kHost, fetch, {}, {}, true,
          "replacement nodes fetch the window from a DP peer"};
   const size_t g = plan.add(get);
@@ -273,6 +277,28 @@ std::map<std::string, std::string> MoetionPolicy::sources() const {
                    "iterations from upstream logs (MoEtion, arXiv 2412.15411)"},
       {"upstream_logs", "tokens per DP replica x hidden x 2 B per direction / tp, kept 2 W iterations"},
   };
+}
+
+std::optional<MoetionSlotPlan> moetion_slot_plan(const Plan& plan) {
+  // The signature the constructor gives slot plans: "moetion:slot<s>of<W>:r<replicas>", with
+  // ":persist" on the last slot's dense-persist variant; ops 0..replicas are the slot's.
+  long long slot = 0, w = 0;
+  int replicas = 0, used = 0;
+  if (std::sscanf(plan.signature.c_str(), "moetion:slot%lldof%lld:r%d%n", &slot, &w, &replicas,
+                  &used) != 3) {
+    return std::nullopt;
+  }
+  const std::string rest = plan.signature.substr(static_cast<size_t>(used));
+  if ((!rest.empty() && rest != ":persist") || static_cast<size_t>(replicas) + 1 > plan.ops.size())
+    return std::nullopt;
+  MoetionSlotPlan out{slot, w, 0, {}};
+  for (int k = 1; k <= replicas; ++k) out.replicate_ops.push_back(static_cast<size_t>(k));
+  return out;
+}
+
+bool moetion_loads_window(const Plan& plan) {
+  return plan.signature == kWindowLoadSignature ||
+         plan.signature.starts_with(std::string(kLocalizedLoadSignature) + ":");
 }
 
 }  // namespace ckptlab

@@ -30,6 +30,7 @@
 // training; expert order is by index (uniform routing) unless an order is given.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "policies/moetion_window.hpp"
@@ -82,5 +83,20 @@ class MoetionPolicy final : public Policy {
   bool window_set_ = false;  // W_sparse from the `window` key, not the PCIe rule
   bool budget_is_network_ = false;  // the NICs, not PCIe, bound the slot size
 };
+
+// A checkpoint plan of MoetionPolicy seen from outside: which slot of its window it is, and
+// which of its ops carry the slot (the sparse snapshot and its replicates; the last slot's
+// dense snapshot + persist are not). The hardware harness maps a slot onto its own shards.
+struct MoetionSlotPlan {
+  std::int64_t slot = 0;      // 0 .. w_sparse - 1
+  std::int64_t w_sparse = 1;
+  size_t snapshot_op = 0;     // GPU -> host: the slot's state plus the upstream logs
+  std::vector<size_t> replicate_ops;  // host -> peer host: the slot's state
+};
+// nullopt for any plan that is not a MoEtion slot.
+std::optional<MoetionSlotPlan> moetion_slot_plan(const Plan& plan);
+// Whether `plan` is one of MoetionPolicy's window loads (global or localized): its ranks with
+// bytes restore the whole window, every operator at the iteration its slot captured it.
+bool moetion_loads_window(const Plan& plan);
 
 }  // namespace ckptlab

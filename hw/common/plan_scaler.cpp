@@ -6,7 +6,87 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "policies/moetion.hpp"
+
 namespace ckptlab::hw {
+namespace {
+
+// Harness operators of a rank as shard indices: expert groups in index order, then dense.
+std::vector<std::vector<std::size_t>> harness_operators(const RankLayout& r) {
+  std::vector<std::vector<std::size_t>> ops(static_cast<size_t>(r.expert_groups) + 1);
+  for (std::size_t k = 0; k < r.shards.size(); ++k) {
+    const int g = r.shards[k].expert_group;
+    ops[g < 0 ? ops.size() - 1 : static_cast<size_t>(g)].push_back(k);
+  }
+  return ops;
+}
+
+// Shards rank `r` copies in slot `slot` of a window of `w`, ascending.
+std::vector<std::size_t> slot_shards(const RankLayout& r, std::int64_t slot, std::int64_t w) {
+  const auto ops = harness_operators(r);
+  const auto count = static_cast<std::int64_t>(ops.size());
+  std::vector<std::size_t> out;
+  for (std::int64_t o = 0; o < count; ++o) {
+    const std::int64_t active = ((o + 1) * w + count - 1) / count - 1;
+    for (std::size_t k : ops[static_cast<size_t>(o)]) {
+      if (active == slot || (active > slot && r.shards[k].state_class == StateClass::kWeights))
+        out.push_back(k);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::int64_t bytes_of(const RankLayout& r, const std::vector<std::size_t>& shards) {
+  std::int64_t b = 0;
+  for (std::size_t k : shards) b += r.shards[k].bytes;
+  return b;
+}
+
+}  // namespace
+
+HarnessPlan PlanScaler::map(const Plan& plan) const {
+  HarnessPlan out{scale(plan), {}};
+  const auto world = layout_.ranks.size();
+  if (moetion_loads_window(plan)) {
+    for (Op& op : out.plan.ops) {
+      for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
+        if (op.rank_bytes[r].value > 0) op.rank_bytes[r] = Bytes{layout_.ranks[r].bytes()};
+      }
+    }
+    return out;
+  }
+  const auto slot = moetion_slot_plan(plan);
+  if (!slot) return out;
+  OpShards state;
+  state.starts_window = slot->slot == 0;
+  for (const RankLayout& r : layout_.ranks) state.ranks.push_back(slot_shards(r, slot->slot, slot->w_sparse));
+  OpShards snapshot = state;
+  for (size_t r = 0; r < world; ++r) {
+    const RankLayout& l = layout_.ranks[r];
+    const auto s = static_cast<size_t>(l.scenario_rank);
+    const Op& snap = plan.ops.at(slot->snapshot_op);
+    const std::int64_t replicated =
+        slot->replicate_ops.empty() ? snap.rank_bytes.at(s).value
+                                    : plan.ops.at(slot->replicate_ops.front()).rank_bytes.at(s).value;
+    const std::int64_t logs = std::max<std::int64_t>(0, snap.rank_bytes.at(s).value - replicated);
+    snapshot.log_bytes.push_back(std::llround(static_cast<double>(logs) *
+                                              static_cast<double>(l.bytes()) /
+                                              static_cast<double>(l.scenario_bytes)));
+  }
+  out.shards.resize(out.plan.ops.size());
+  const auto assign = [&](size_t i, const OpShards& sel) {
+    Op& op = out.plan.ops.at(i);
+    for (size_t r = 0; r < world; ++r) {
+      const std::int64_t logs = sel.log_bytes.empty() ? 0 : sel.log_bytes[r];
+      op.rank_bytes.at(r) = Bytes{bytes_of(layout_.ranks[r], sel.ranks[r]) + logs};
+    }
+    out.shards[i] = sel;
+  };
+  assign(slot->snapshot_op, snapshot);
+  for (size_t i : slot->replicate_ops) assign(i, state);
+  return out;
+}
 
 Plan PlanScaler::scale(const Plan& plan) const {
   Plan out;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "exec/executor.hpp"
+#include "hw/common/harness_plan.hpp"
 #include "hw/common/state_layout.hpp"
 
 namespace ckptlab::hw {
@@ -23,6 +24,19 @@ class PlanScaler {
   // from the full-size plan's). REQUIRES: every op's rank_bytes is empty or covers every sampled
   // scenario rank (std::invalid_argument).
   Plan scale(const Plan& plan) const;
+  // scale(), and for the plans of policies that move chosen parts of a rank's state, which
+  // shards each op moves (rank_bytes then count those shards, plus logs):
+  // - a MoEtion slot (moetion_slot_plan): the harness ranks' operators are their expert groups
+  //   in index order, then the dense part (MoEtion's order under uniform routing: experts, then
+  //   the non-expert operator); operator o of O is active in slot ceil((o + 1) W / O) - 1, so
+  //   the last slot always has one. Slot s copies all three state classes of its active
+  //   operators and the weights of the operators after it (frozen). MoEtion itself does not copy
+  //   an active operator's bf16 weights (they are rounded from its fp32 master copy); the
+  //   synthetic state's weights are not derived from anything, so the harness copies them.
+  //   The snapshot also copies the slot's upstream logs, scaled (snapshot bytes minus the
+  //   replicated bytes of the scenario rank; none without replicas).
+  // - a MoEtion window load: a rank with bytes loads its whole window, i.e. every shard.
+  HarnessPlan map(const Plan& plan) const;
   const HarnessLayout& layout() const { return layout_; }
 
  private:
@@ -34,7 +48,7 @@ class PlanScaler {
 class ScaledExecutor final : public Executor {
  public:
   ScaledExecutor(const PlanScaler& scaler, Executor& inner) : scaler_(scaler), inner_(inner) {}
-  PlanTiming execute(const Plan& plan) override { return inner_.execute(scaler_.scale(plan)); }
+  PlanTiming execute(const Plan& plan) override { return inner_.execute(scaler_.map(plan).plan); }
   std::string backend_name() const override { return inner_.backend_name(); }
   std::string method() const override;
 

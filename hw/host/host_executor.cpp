@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "util/input_error.hpp"
@@ -59,6 +60,54 @@ std::int64_t HostExecutor::bytes_of(int rank, std::size_t shards) const {
   return sum;
 }
 
+std::size_t HostExecutor::Slot::leading() const {
+  std::size_t n = 0;
+  while (n < shard_version.size() && shard_version[n] >= 0) ++n;
+  return n;
+}
+
+bool HostExecutor::Slot::holds_all() const {
+  return !shard_version.empty() && leading() == shard_version.size();
+}
+
+void HostExecutor::Slot::clear() {
+  version.reset();
+  std::fill(shard_version.begin(), shard_version.end(), -1);
+}
+
+void HostExecutor::Slot::take_leading(const Slot& from, std::size_t n, std::int64_t v) {
+  clear();
+  std::copy_n(from.shard_version.begin(), n, shard_version.begin());
+  version = v;
+}
+
+std::size_t HostExecutor::older_slot(const SlotPair& pair) {
+  if (!pair[0].version) return 0;
+  if (!pair[1].version) return 1;
+  return *pair[0].version < *pair[1].version ? 0 : 1;
+}
+
+std::size_t HostExecutor::building_slot(SlotPair& pair, bool fresh) {
+  const std::size_t pick = older_slot(pair);
+  if (pair[pick].version || fresh) pair[pick].clear();
+  return pick;
+}
+
+void HostExecutor::allocate(Slot& slot, int rank) {
+  const RankState& rs = state_.rank(rank);
+  if (slot.buffer.size() == 0) slot.buffer = HostBuffer(rs.bytes().size(), options_.lock_buffers);
+  if (slot.shard_version.empty()) slot.shard_version.assign(rs.layout().shards.size(), -1);
+}
+
+std::size_t HostExecutor::shard_offset(int rank, std::size_t k) const {
+  const RankState& rs = state_.rank(rank);
+  return static_cast<std::size_t>(rs.shard(k).data() - rs.shard(0).data());
+}
+
+const OpShards* HostExecutor::selection(std::size_t op) const {
+  return op < shards_.size() && shards_[op] ? &*shards_[op] : nullptr;
+}
+
 void HostExecutor::hook(const HookPoint& p) const {
   if (hook_) hook_(p);
 }
@@ -73,15 +122,21 @@ void HostExecutor::set_load_version(std::optional<std::int64_t> version) {
 }
 
 HostExecutor::Slot* HostExecutor::find_own(int rank, std::int64_t version) {
-  for (Slot& s : slots_[static_cast<size_t>(rank)].own) {
-    if (s.version == version) return &s;
+  RankSlots& r = slots_[static_cast<size_t>(rank)];
+  for (SlotPair* pair : {&r.own, &r.window}) {
+    for (Slot& s : *pair) {
+      if (s.version == version) return &s;
+    }
   }
   return nullptr;
 }
 
 HostExecutor::Slot* HostExecutor::find_replica(int holder, std::int64_t version) {
-  for (Slot& s : slots_[static_cast<size_t>(holder)].replica) {
-    if (s.version == version) return &s;
+  RankSlots& r = slots_[static_cast<size_t>(holder)];
+  for (SlotPair* pair : {&r.replica, &r.window_replica}) {
+    for (Slot& s : *pair) {
+      if (s.version == version) return &s;
+    }
   }
   return nullptr;
 }
@@ -113,12 +168,14 @@ std::vector<std::int64_t> HostExecutor::complete_versions(Tier tier,
   std::set<std::int64_t> common;
   bool first = true;
   for (int r : ranks) {
-    const auto& slots = tier == Tier::kHost ? slots_[static_cast<size_t>(r)].own
-                                            : slots_[static_cast<size_t>(next(r))].replica;
-    const size_t all = state_.layout().ranks[static_cast<size_t>(r)].shards.size();
+    const RankSlots& held = slots_[static_cast<size_t>(tier == Tier::kHost ? r : next(r))];
     std::set<std::int64_t> mine;
-    for (const Slot& s : slots) {
-      if (s.version && s.shards == all) mine.insert(*s.version);
+    for (const SlotPair* pair : tier == Tier::kHost
+                                    ? std::array{&held.own, &held.window}
+                                    : std::array{&held.replica, &held.window_replica}) {
+      for (const Slot& s : *pair) {
+        if (s.version && s.holds_all()) mine.insert(*s.version);
+      }
     }
     if (first) {
       common = std::move(mine);
@@ -135,8 +192,10 @@ std::vector<std::int64_t> HostExecutor::complete_versions(Tier tier,
 
 void HostExecutor::lose_host_memory(int rank) {
   CKPTLAB_CHECK(!in_flight(), "host memory is lost between plans (finish the plan first)");
-  for (Slot& s : slots_.at(static_cast<size_t>(rank)).own) s.version.reset();
-  for (Slot& s : slots_.at(static_cast<size_t>(rank)).replica) s.version.reset();
+  RankSlots& r = slots_.at(static_cast<size_t>(rank));
+  for (SlotPair* pair : {&r.own, &r.replica, &r.window, &r.window_replica}) {
+    for (Slot& s : *pair) s.clear();
+  }
 }
 
 bool HostExecutor::running() const { return runner_ && !runner_->finished(); }
@@ -159,15 +218,26 @@ void HostExecutor::wait_gpu_reads() {
   }
 }
 
-void HostExecutor::start(const Plan& plan) {
+void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> shards) {
   if (in_flight()) throw std::logic_error("HostExecutor::start: finish() the previous plan first");
   const auto world = static_cast<size_t>(state_.world());
+  if (!shards.empty() && shards.size() != plan.ops.size())
+    throw std::invalid_argument("shard selections: one per op of the plan, or none");
   bool checkpoints = false;
-  for (const Op& op : plan.ops) {
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const Op& op = plan.ops[i];
     if (!op.rank_bytes.empty() && op.rank_bytes.size() != world) {
       throw std::invalid_argument(
           fmt::format("op '{}' has {} ranks, the harness has {} (scale the plan first)", op.label,
                       op.rank_bytes.size(), world));
+    }
+    if (!shards.empty() && shards[i]) {
+      if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate)
+        throw std::invalid_argument(fmt::format(
+            "op '{}': only snapshots and replicas move a selection of shards", op.label));
+      if (shards[i]->ranks.size() != world)
+        throw std::invalid_argument(
+            fmt::format("op '{}': a shard selection for every rank is needed", op.label));
     }
     // A fetch (peer host -> host transfer) restores; any other transfer reads the live state.
     checkpoints = checkpoints || writes_tier(op.kind) ||
@@ -183,33 +253,38 @@ void HostExecutor::start(const Plan& plan) {
   }
   // Buffers are allocated (and their pages faulted in) before the clock starts, once.
   snapshot_slot_.assign(world, 0);
-  for (const Op& op : plan.ops) {
-    for (size_t r = 0; r < world && op.kind == OpKind::kSnapshot; ++r) {
-      auto& own = slots_[r].own;
-      for (Slot& s : own) {
-        if (s.buffer.size() == 0)
-          s.buffer =
-              HostBuffer(static_cast<size_t>(state_.rank(static_cast<int>(r)).bytes().size()),
-                         options_.lock_buffers);
-      }
-      // Overwrite the slot that does not hold the newer version (an empty one first).
-      const int pick = !own[0].version                     ? 0
-                       : !own[1].version                   ? 1
-                       : *own[0].version < *own[1].version ? 0
-                                                           : 1;
-      snapshot_slot_[r] = pick;
-      own[static_cast<size_t>(pick)].version.reset();
-    }
-    for (size_t r = 0; r < world && op.kind == OpKind::kReplicate; ++r) {
-      for (Slot& s : slots_[static_cast<size_t>(next(static_cast<int>(r)))].replica) {
-        if (s.buffer.size() == 0)
-          s.buffer =
-              HostBuffer(static_cast<size_t>(state_.rank(static_cast<int>(r)).bytes().size()),
-                         options_.lock_buffers);
+  window_slot_.assign(world, 0);
+  replica_slot_.assign(world, 0);
+  activations_.resize(world);
+  logs_.resize(world);
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const Op& op = plan.ops[i];
+    const OpShards* sel = !shards.empty() && shards[i] ? &*shards[i] : nullptr;
+    for (size_t r = 0; r < world; ++r) {
+      const int rank = static_cast<int>(r);
+      if (op.kind == OpKind::kSnapshot && sel) {
+        for (Slot& s : slots_[r].window) allocate(s, rank);
+        window_slot_[r] = building_slot(slots_[r].window, sel->starts_window);
+        const auto logs = static_cast<size_t>(sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);
+        if (activations_[r].size() < logs) {
+          activations_[r] = HostBuffer(logs);
+          std::memset(activations_[r].data(), 0xA5, logs);
+          logs_[r] = HostBuffer(logs, options_.lock_buffers);
+        }
+      } else if (op.kind == OpKind::kSnapshot) {
+        auto& own = slots_[r].own;
+        for (Slot& s : own) allocate(s, rank);
+        snapshot_slot_[r] = static_cast<int>(older_slot(own));
+        own[static_cast<size_t>(snapshot_slot_[r])].clear();
+      } else if (op.kind == OpKind::kReplicate) {
+        RankSlots& holder = slots_[static_cast<size_t>(next(rank))];
+        for (Slot& s : sel ? holder.window_replica : holder.replica) allocate(s, rank);
+        if (sel) replica_slot_[r] = building_slot(holder.window_replica, sel->starts_window);
       }
     }
   }
   plan_ = plan;
+  shards_ = std::move(shards);
   notes_.clear();
   load_rounds_.clear();
   load_rounds_.resize(plan.ops.size());

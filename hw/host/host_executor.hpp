@@ -22,8 +22,15 @@
 //                                 iterations for real); barrier: nothing
 // An op's rank_bytes[r] selects rank r's leading shards (canonical order) until at least that
 // many bytes are covered: the harness scales plans so that a whole-state op covers exactly the
-// whole state (PlanScaler). Ops that read the GPU tier see the live state: the caller must not
-// advance the state while gpu_reads_in_flight().
+// whole state (PlanScaler). An op of a HarnessPlan with OpShards moves the shards it names
+// instead (MoEtion's sparse snapshots and their replicas): those go to a second pair of host
+// and replica slots per rank, in which a window is built over several plans, each shard tagged
+// with the iteration it was captured at; the window's version is complete once the op that
+// completes it finds every shard there. Loads tag every shard of the state with the iteration
+// they restored (RankState::mark_shard_restored), so a window restores a rank whose shards are
+// at different iterations, which RankState::catch_up then brings in step. Ops that read the
+// GPU tier see the live state: the caller must not advance the state while
+// gpu_reads_in_flight().
 //
 // Failure injection: a FailureHook is called before each shard of a snapshot and after each
 // shard of a persist is staged but not yet renamed; it may throw InjectedFailure, which fails
@@ -47,6 +54,7 @@
 #include <vector>
 
 #include "exec/executor.hpp"
+#include "hw/common/harness_plan.hpp"
 #include "hw/common/plan_report.hpp"
 #include "hw/common/plan_runner.hpp"
 #include "hw/host/host_buffer.hpp"
@@ -82,7 +90,8 @@ class HostExecutor final : public Executor {
   // Starts `plan` and returns when its blocking ops have ended (or failed); the others continue
   // on their threads. REQUIRES: nothing in flight (finish() the previous plan first); every op's
   // rank_bytes empty or sized to the world (std::invalid_argument otherwise).
-  void start(const Plan& plan);
+  void start(const Plan& plan, std::vector<std::optional<OpShards>> shards = {});
+  void start(const HarnessPlan& plan) { start(plan.plan, plan.shards); }
   bool in_flight() const { return runner_ != nullptr; }
   // Some op of the started plan is still running.
   bool running() const;
@@ -115,13 +124,26 @@ class HostExecutor final : public Executor {
  private:
   struct Slot {
     HostBuffer buffer;
-    std::optional<std::int64_t> version;
-    std::size_t shards = 0;  // leading shards the slot holds
+    std::optional<std::int64_t> version;      // the complete version held (nullopt: none)
+    std::vector<std::int64_t> shard_version;  // per shard: the iteration it holds, -1: none
+    std::size_t leading() const;              // shards held from the first one on
+    bool holds_all() const;
+    void clear();                             // forgets the version and every shard
+    // Shards 0..n-1 of `from` (their tags too), as version `v`.
+    void take_leading(const Slot& from, std::size_t n, std::int64_t v);
   };
+  using SlotPair = std::array<Slot, 2>;
   struct RankSlots {
-    std::array<Slot, 2> own;      // snapshots of this rank
-    std::array<Slot, 2> replica;  // replicas of rank (r - 1) this rank holds
+    SlotPair own;             // whole-state snapshots of this rank
+    SlotPair replica;         // replicas of rank (r - k) this rank holds
+    SlotPair window;          // windows of this rank built from shard selections
+    SlotPair window_replica;  // windows of rank (r - k) this rank holds
   };
+  // The slot of a pair to overwrite: an empty one first, else the one with the older version.
+  static std::size_t older_slot(const SlotPair& pair);
+  // The slot of a pair a window is built in: the one not holding the newest complete window;
+  // a complete window there is forgotten, an unfinished one kept unless `fresh`.
+  static std::size_t building_slot(SlotPair& pair, bool fresh);
 
   // Coordinates one load op: every participating rank tries the same candidate version; one
   // that fails verification on any rank is dropped for all of them (ranks restore one version).
@@ -139,6 +161,11 @@ class HostExecutor final : public Executor {
   void hook(const HookPoint& p) const;
   void snapshot(int rank, std::size_t shards);
   void replicate(int rank, std::size_t shards);
+  void snapshot_window(const Op& op, int rank, const OpShards& sel);
+  void replicate_window(const Op& op, int rank, const OpShards& sel);
+  const OpShards* selection(std::size_t op) const;
+  void allocate(Slot& slot, int rank);
+  std::size_t shard_offset(int rank, std::size_t k) const;
   void persist(const Op& op, int rank, std::size_t shards);
   void load(std::size_t op, int rank, std::size_t shards);
   void load_from_disk(std::size_t op, int rank, std::size_t shards);
@@ -151,6 +178,7 @@ class HostExecutor final : public Executor {
   std::span<std::byte> rank_span(int rank, std::size_t shards);
   std::vector<int> all_ranks() const;
   void note(std::string line);
+  // A whole-state slot of `version` first, else a window of it.
   Slot* find_own(int rank, std::int64_t version);
   Slot* find_replica(int holder, std::int64_t version);
   int next(int rank) const { return (rank + peer_offset_) % state_.world(); }
@@ -172,7 +200,12 @@ class HostExecutor final : public Executor {
   std::unique_ptr<PlanRunner> runner_;
   Plan plan_;
   std::optional<std::int64_t> version_;
+  std::vector<std::optional<OpShards>> shards_;  // per op of plan_ (empty: none selected)
   std::vector<int> snapshot_slot_;  // per rank: the own slot this plan's snapshot writes
+  std::vector<std::size_t> window_slot_;   // per rank: the window slot this plan builds
+  std::vector<std::size_t> replica_slot_;  // per rank: the window replica slot at next(rank)
+  std::vector<HostBuffer> activations_;    // per rank: the upstream logs' source ("GPU" side)
+  std::vector<HostBuffer> logs_;           // per rank: their host copy
   std::vector<std::unique_ptr<LoadRound>> load_rounds_;  // per op index
   std::vector<std::string> notes_;
   mutable std::mutex notes_mu_;

@@ -98,6 +98,11 @@ void HostExecutor::run_task(std::size_t i, int rank) {
   }
   const std::size_t n = shards_covering(rank, op.rank_bytes[static_cast<size_t>(rank)]);
   try {
+    if (const OpShards* sel = selection(i)) {
+      if (op.kind == OpKind::kSnapshot) snapshot_window(op, rank, *sel);
+      else replicate_window(op, rank, *sel);
+      return;
+    }
     switch (op.kind) {
       case OpKind::kSnapshot:
         snapshot(rank, n);
@@ -137,29 +142,75 @@ void HostExecutor::snapshot(int rank, std::size_t n) {
     hook({OpKind::kSnapshot, Tier::kHost, rank, k, n, *version_});
     const auto s = rs.shard(k);
     std::memcpy(slot.buffer.data() + (s.data() - base), s.data(), s.size());
+    slot.shard_version[k] = *version_;
   }
-  slot.shards = n;
   slot.version = version_;
+}
+
+void HostExecutor::snapshot_window(const Op& op, int rank, const OpShards& sel) {
+  const auto r = static_cast<size_t>(rank);
+  Slot& slot = slots_[r].window[window_slot_[r]];
+  RankState& rs = state_.rank(rank);
+  const std::vector<std::size_t>& picked = sel.ranks[r];
+  for (std::size_t j = 0; j < picked.size(); ++j) {
+    check_not_cancelled(*runner_);
+    hook({OpKind::kSnapshot, Tier::kHost, rank, j, picked.size(), *version_});
+    const auto s = rs.shard(picked[j]);
+    std::memcpy(slot.buffer.data() + shard_offset(rank, picked[j]), s.data(), s.size());
+    slot.shard_version[picked[j]] = *version_;
+  }
+  const auto logs = static_cast<size_t>(sel.log_bytes.empty() ? 0 : sel.log_bytes[r]);
+  if (logs > 0) std::memcpy(logs_[r].data(), activations_[r].data(), logs);
+  if (!op.completes_version) return;
+  // A window restores only when every shard is in it (a rank whose node failed mid-window lost
+  // the slots it had).
+  if (!slot.holds_all()) {
+    throw std::runtime_error(fmt::format("window of version {} on rank {} misses {} of {} shards",
+                                         *version_, rank,
+                                         std::count(slot.shard_version.begin(),
+                                                    slot.shard_version.end(), -1),
+                                         slot.shard_version.size()));
+  }
+  slot.version = version_;
+}
+
+void HostExecutor::replicate_window(const Op& op, int rank, const OpShards& sel) {
+  const auto r = static_cast<size_t>(rank);
+  const Slot& src = slots_[r].window[window_slot_[r]];
+  Slot& dst = slots_[static_cast<size_t>(next(rank))].window_replica[replica_slot_[r]];
+  RankState& rs = state_.rank(rank);
+  for (std::size_t k : sel.ranks[r]) {
+    check_not_cancelled(*runner_);
+    if (src.shard_version[k] != *version_) {
+      throw std::runtime_error(fmt::format("shard {} of version {} is not in rank {}'s window",
+                                           rs.layout().shards[k].id, *version_, rank));
+    }
+    const std::size_t at = shard_offset(rank, k);
+    const std::size_t size = rs.shard(k).size();
+    move_over_link(rank, /*forward=*/true, src.buffer.span().subspan(at, size),
+                   dst.buffer.span().subspan(at, size), {*version_, rank, size});
+    dst.shard_version[k] = *version_;
+  }
+  if (!op.completes_version) return;
+  if (!dst.holds_all()) {
+    throw std::runtime_error(fmt::format("replica of rank {}'s window {} misses shards", rank,
+                                         *version_));
+  }
+  dst.version = version_;
 }
 
 void HostExecutor::replicate(int rank, std::size_t n) {
   Slot* src = find_own(rank, *version_);
-  if (!src || src->shards < n) {
+  if (!src || src->leading() < n) {
     throw std::runtime_error(fmt::format("no snapshot of version {} to replicate", *version_));
   }
   auto& replicas = slots_[static_cast<size_t>(next(rank))].replica;
-  // Overwrite the replica slot that does not hold the newer version (an empty one first).
-  const size_t pick = !replicas[0].version                          ? 0
-                      : !replicas[1].version                        ? 1
-                      : *replicas[0].version < *replicas[1].version ? 0
-                                                                    : 1;
-  Slot& dst = replicas[pick];
-  dst.version.reset();
+  Slot& dst = replicas[older_slot(replicas)];
+  dst.clear();
   const auto bytes = static_cast<std::size_t>(bytes_of(rank, n));
   move_over_link(rank, /*forward=*/true, src->buffer.span().first(bytes),
                  dst.buffer.span().first(bytes), {*version_, rank, bytes});
-  dst.shards = n;
-  dst.version = version_;
+  dst.take_leading(*src, n, *version_);
 }
 
 void HostExecutor::persist(const Op& op, int rank, std::size_t n) {
@@ -169,7 +220,12 @@ void HostExecutor::persist(const Op& op, int rank, std::size_t n) {
     source = rs.shard(0).data();
   } else {
     const Slot* slot = find_own(rank, *version_);
-    if (!slot || slot->shards < n) {
+    // A file of version v must hold every shard as it was at v (not a window's older shards).
+    const bool at_version =
+        slot && slot->leading() >= n &&
+        std::all_of(slot->shard_version.begin(), slot->shard_version.begin() + static_cast<std::ptrdiff_t>(n),
+                    [&](std::int64_t v) { return v == *version_; });
+    if (!at_version) {
       throw std::runtime_error(fmt::format("no snapshot of version {} to persist", *version_));
     }
     source = slot->buffer.data();
@@ -190,21 +246,21 @@ void HostExecutor::load(std::size_t i, int rank, std::size_t n) {
   const Op& op = plan_.ops[i];
   LoadRound* round = load_rounds_[i].get();
   if (!round) return;  // GPU -> GPU: nothing moves
-  const bool whole = n == state_.layout().ranks[static_cast<size_t>(rank)].shards.size();
   if (op.from == Tier::kLocalDisk || op.from == Tier::kStorage) {
     load_from_disk(i, rank, n);
     return;
   }
   const std::int64_t v = round->candidates.front();
   const std::span<std::byte> dst = rank_span(rank, n);
+  const Slot* slot = nullptr;
   if (op.from == Tier::kHost) {
-    const Slot* slot = find_own(rank, v);
-    if (!slot || slot->shards < n)
+    slot = find_own(rank, v);
+    if (!slot || slot->leading() < n)
       throw std::runtime_error(fmt::format("version {} is not in host memory", v));
     std::memcpy(dst.data(), slot->buffer.data(), dst.size());
   } else if (op.from == Tier::kPeerHost) {
-    const Slot* slot = find_replica(next(rank), v);
-    if (!slot || slot->shards < n)
+    slot = find_replica(next(rank), v);
+    if (!slot || slot->leading() < n)
       throw std::runtime_error(
           fmt::format("rank {} holds no replica of version {}", next(rank), v));
     move_over_link(rank, /*forward=*/false, slot->buffer.span().first(dst.size()), dst,
@@ -212,7 +268,9 @@ void HostExecutor::load(std::size_t i, int rank, std::size_t n) {
   } else {
     throw std::invalid_argument(fmt::format("cannot load from {}", tier_name(op.from)));
   }
-  if (whole) state_.rank(rank).mark_restored(v);
+  // Each shard is at the iteration its copy holds: v for a whole-state snapshot, the iteration
+  // of the slot that captured it for a window.
+  for (std::size_t k = 0; k < n; ++k) state_.rank(rank).mark_shard_restored(k, slot->shard_version[k]);
   round->chosen = v;
 }
 
@@ -234,9 +292,8 @@ void HostExecutor::load_from_disk(std::size_t i, int rank, std::size_t n) {
     }
     round.barrier->arrive_and_wait();
     if (round.failed[c]) continue;
-    if (n == rs.layout().shards.size()) {
-      rs.mark_restored(v);
-    } else {
+    for (std::size_t k = 0; k < n; ++k) rs.mark_shard_restored(k, v);
+    if (n < rs.layout().shards.size()) {
       note(fmt::format("rank {} loaded {} of {} shards of version {}", rank, n,
                        rs.layout().shards.size(), v));
     }
@@ -251,24 +308,18 @@ void HostExecutor::transfer(std::size_t i, int rank, std::size_t n) {
   if (LoadRound* round = load_rounds_[i].get()) {  // peer host -> host: fetch the replica
     const std::int64_t v = round->candidates.front();
     const Slot* replica = find_replica(next(rank), v);
-    if (!replica || replica->shards < n) {
+    if (!replica || replica->leading() < n) {
       throw std::runtime_error(
           fmt::format("rank {} holds no replica of version {}", next(rank), v));
     }
     auto& own = slots_[static_cast<size_t>(rank)].own;
-    const size_t pick = !own[0].version                     ? 0
-                        : !own[1].version                   ? 1
-                        : *own[0].version < *own[1].version ? 0
-                                                            : 1;
-    Slot& dst = own[pick];
-    if (dst.buffer.size() == 0)
-      dst.buffer = HostBuffer(state_.rank(rank).bytes().size(), options_.lock_buffers);
-    dst.version.reset();
+    Slot& dst = own[older_slot(own)];
+    allocate(dst, rank);
+    dst.clear();
     const auto bytes = static_cast<std::size_t>(bytes_of(rank, n));
     move_over_link(rank, /*forward=*/false, replica->buffer.span().first(bytes),
                    dst.buffer.span().first(bytes), {v, next(rank), bytes});
-    dst.shards = n;
-    dst.version = v;
+    dst.take_leading(*replica, n, v);
     round->chosen = v;
     return;
   }

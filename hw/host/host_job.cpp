@@ -211,9 +211,9 @@ class HostJob {
     }
     for (Tier t : tiers) catalog_.begin(it, t);
     current_ = CheckpointRecord{it, 0, wait_s, 0, 0, false};
-    const Plan scaled = scaler_.scale(plan);
+    const HarnessPlan mapped = scaler_.map(plan);
     plan_start_ = now_ns();
-    executor_.start(scaled);
+    executor_.start(mapped);
     charge(TimeCategory::kCheckpointStall);
     if (fired_) return false;
     if (!executor_.running()) collect(executor_.finish(), std::nullopt);
@@ -277,7 +277,7 @@ class HostJob {
                                ": a recovery without a load cannot restore destroyed state");
     executor_.set_load_version(plan.restore_iteration);
     const Nanos load_from = last_;
-    executor_.start(scaler_.scale(*plan.load));
+    executor_.start(scaler_.map(*plan.load));
     PlanReport loaded = executor_.finish();
     rec.notes = loaded.notes;
     RecoveryPlan fallback;
@@ -294,7 +294,7 @@ class HostJob {
         rec.notes.push_back(
             fmt::format("fell back to storage version {}", fallback.restore_iteration));
         executor_.set_load_version(fallback.restore_iteration);
-        executor_.start(scaler_.scale(*fallback.load));
+        executor_.start(scaler_.map(*fallback.load));
         loaded = executor_.finish();
         rec.notes.insert(rec.notes.end(), loaded.notes.begin(), loaded.notes.end());
         rec.requested_version = fallback.restore_iteration;
@@ -310,20 +310,21 @@ class HostJob {
     }
     const std::int64_t v = *loaded.loaded_version;
     rec.restored_version = v;
-    std::int64_t check_at = v;
     const bool localized = plan.localized && !fallback.load;
     rec.localized = localized;
-    if (localized) {
-      // The failed ranks replay from the restored version to the job's iteration while the
-      // others wait; progress is kept.
-      const Nanos replay_from = last_;
-      for (int r : dead) {
-        while (state_.rank(r).iteration().value_or(it) < it) state_.rank(r).advance();
-      }
-      charge(TimeCategory::kReplay);
-      rec.replay_s = static_cast<double>(last_ - replay_from) / 1e9;
-      check_at = it;
-    } else {
+    // Ranks that restored a window hold each shard at the iteration its slot captured it: the
+    // sparse-to-dense conversion replays every shard to the version. A localized recovery then
+    // replays the rolled-back ranks on to the job's iteration while the others wait (the
+    // synthetic ranks evolve independently, so this is their log replay); progress is kept.
+    const std::int64_t check_at = localized ? it : v;
+    const Nanos replay_from = last_;
+    for (int r = 0; r < state_.world(); ++r) {
+      RankState& rs = state_.rank(r);
+      if (rs.iteration() != check_at && rs.can_catch_up(check_at)) rs.catch_up(check_at);
+    }
+    charge(TimeCategory::kReplay);
+    rec.replay_s = static_cast<double>(last_ - replay_from) / 1e9;
+    if (!localized) {
       for (Segment& s : segments_) s.lost = s.lost || s.produced > v;
       rec.lost_iterations = it - v;
       catalog_.discard_after(v);

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -31,7 +32,28 @@ RankState::RankState(const RankLayout& layout, std::uint64_t seed, int tokens_pe
     const std::uint64_t salt = layout_.shards[k].salt;
     for (size_t i = 0; i < w.size(); ++i) w[i] = initial_word(seed_, salt, i);
   }
-  iteration_ = 0;
+  shard_iteration_.assign(layout_.shards.size(), 0);
+}
+
+std::optional<std::int64_t> RankState::iteration() const {
+  const std::int64_t first = shard_iteration_.empty() ? -1 : shard_iteration_.front();
+  for (std::int64_t i : shard_iteration_) {
+    if (i != first) return std::nullopt;
+  }
+  return first < 0 ? std::nullopt : std::optional(first);
+}
+
+std::optional<std::int64_t> RankState::shard_iteration(size_t k) const {
+  const std::int64_t i = shard_iteration_.at(k);
+  return i < 0 ? std::nullopt : std::optional(i);
+}
+
+void RankState::mark_restored(std::int64_t iteration) {
+  shard_iteration_.assign(layout_.shards.size(), iteration);
+}
+
+void RankState::mark_shard_restored(size_t k, std::int64_t iteration) {
+  shard_iteration_.at(k) = iteration;
 }
 
 std::span<std::byte> RankState::shard(size_t index) {
@@ -43,22 +65,40 @@ std::span<const std::byte> RankState::shard(size_t index) const {
 }
 
 int RankState::advance() {
-  CKPTLAB_CHECK(iteration_.has_value(), "a destroyed rank cannot train before it is restored");
-  const std::int64_t n = *iteration_ + 1;
-  const std::vector<std::int64_t> tokens = route_tokens(layout_, seed_, n, tokens_per_expert_);
-  int updated = 0;
-  for (size_t k = 0; k < layout_.shards.size(); ++k) {
-    const ShardSpec& s = layout_.shards[k];
-    // Dense shards see every token; an expert group is updated only when it received tokens.
-    const std::int64_t t =
-        s.expert_group < 0 ? tokens_per_expert_ : tokens[static_cast<size_t>(s.expert_group)];
-    if (t == 0) continue;
-    const std::uint64_t key = update_key(seed_, s.salt, n, t);
-    auto w = words(shard(k));
-    for (size_t i = 0; i < w.size(); ++i) w[i] = update_word(w[i], key, i);
-    ++updated;
+  const std::optional<std::int64_t> now = iteration();
+  CKPTLAB_CHECK(now.has_value(), "a destroyed rank cannot train before it is restored");
+  return catch_up(*now + 1);
+}
+
+bool RankState::can_catch_up(std::int64_t to) const {
+  return std::all_of(shard_iteration_.begin(), shard_iteration_.end(),
+                     [to](std::int64_t i) { return i >= 0 && i <= to; });
+}
+
+int RankState::catch_up(std::int64_t to) {
+  std::int64_t from = to;
+  for (std::int64_t i : shard_iteration_) {
+    CKPTLAB_CHECK(i >= 0, "a destroyed shard cannot catch up before it is restored");
+    CKPTLAB_CHECK(i <= to, "a shard cannot catch up backwards");
+    from = std::min(from, i);
   }
-  iteration_ = n;
+  int updated = 0;
+  for (std::int64_t n = from + 1; n <= to; ++n) {
+    const std::vector<std::int64_t> tokens = route_tokens(layout_, seed_, n, tokens_per_expert_);
+    for (size_t k = 0; k < layout_.shards.size(); ++k) {
+      if (shard_iteration_[k] >= n) continue;  // already holds iteration n
+      const ShardSpec& s = layout_.shards[k];
+      // Dense shards see every token; an expert group is updated only when it received tokens.
+      const std::int64_t t =
+          s.expert_group < 0 ? tokens_per_expert_ : tokens[static_cast<size_t>(s.expert_group)];
+      shard_iteration_[k] = n;
+      if (t == 0) continue;
+      const std::uint64_t key = update_key(seed_, s.salt, n, t);
+      auto w = words(shard(k));
+      for (size_t i = 0; i < w.size(); ++i) w[i] = update_word(w[i], key, i);
+      ++updated;
+    }
+  }
   return updated;
 }
 
@@ -66,7 +106,7 @@ std::uint64_t RankState::checksum() const { return XXH3_64bits(buffer_.data(), b
 
 void RankState::destroy() {
   std::memset(buffer_.data(), 0xDE, buffer_.size());
-  iteration_.reset();
+  shard_iteration_.assign(layout_.shards.size(), -1);
 }
 
 TrainerState::TrainerState(const HarnessLayout& layout, std::uint64_t seed, int tokens_per_expert)

@@ -23,8 +23,11 @@ class RankState {
   RankState(const RankLayout& layout, std::uint64_t seed, int tokens_per_expert);
 
   const RankLayout& layout() const { return layout_; }
-  // The iteration this rank's shards hold, or nullopt after destroy() until restored.
-  std::optional<std::int64_t> iteration() const { return iteration_; }
+  // The iteration every shard of this rank holds, or nullopt after destroy() until restored, and
+  // while its shards hold different iterations (a sparse checkpoint was loaded; catch_up()).
+  std::optional<std::int64_t> iteration() const;
+  // The iteration shard k holds (nullopt: destroyed).
+  std::optional<std::int64_t> shard_iteration(size_t k) const;
   std::span<std::byte> shard(size_t index);
   std::span<const std::byte> shard(size_t index) const;
   std::span<const std::byte> bytes() const { return buffer_.span(); }
@@ -33,12 +36,21 @@ class RankState {
   // the router sent tokens to in iteration n + 1. Returns the shards updated.
   // REQUIRES: iteration() has a value (CKPTLAB_CHECK).
   int advance();
+  // Brings every shard to iteration `to` by replaying the updates it missed, iteration by
+  // iteration (a shard restored from an older iteration than the others: MoEtion's
+  // sparse-to-dense conversion, or a localized replay). Returns the shard updates applied.
+  // REQUIRES: every shard holds an iteration, none after `to` (CKPTLAB_CHECK).
+  int catch_up(std::int64_t to);
+  // Whether catch_up(to) may be called: every shard restored, none after `to`.
+  bool can_catch_up(std::int64_t to) const;
   // XXH3-64 of the whole state, shards in canonical order.
   std::uint64_t checksum() const;
   // A failure: overwrites every byte with a poison pattern and forgets the iteration.
   void destroy();
   // The executor wrote version `iteration` into every shard (a load finished).
-  void mark_restored(std::int64_t iteration) { iteration_ = iteration; }
+  void mark_restored(std::int64_t iteration);
+  // The executor wrote shard k as it was at `iteration`.
+  void mark_shard_restored(size_t k, std::int64_t iteration);
 
  private:
   RankLayout layout_;
@@ -46,7 +58,7 @@ class RankState {
   int tokens_per_expert_;
   std::vector<std::size_t> offsets_;
   HostBuffer buffer_;
-  std::optional<std::int64_t> iteration_;
+  std::vector<std::int64_t> shard_iteration_;  // per shard; -1: destroyed
 };
 
 // All harness ranks of one job.

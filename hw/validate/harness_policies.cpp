@@ -42,8 +42,10 @@ std::unique_ptr<Policy> make_harness_policy(const Scenario& s, const PolicyEntry
 std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler) {
   const Plan* plan = policy.checkpoint_plan(policy.interval_iterations());
   if (!plan) return fmt::format("{} issues no checkpoint at its interval", policy.kind());
-  const Plan scaled = scaler.scale(*plan);
-  for (const Op& op : scaled.ops) {
+  const HarnessPlan mapped = scaler.map(*plan);
+  for (size_t i = 0; i < mapped.plan.ops.size(); ++i) {
+    const Op& op = mapped.plan.ops[i];
+    if (!mapped.shards.empty() && mapped.shards[i]) continue;  // moves the shards it names
     for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
       const std::int64_t b = op.rank_bytes[r].value;
       if (b != 0 && b != scaler.layout().ranks[r].bytes()) {

@@ -34,8 +34,10 @@ std::unique_ptr<Policy> make_harness_policy(const Scenario& scenario, const Poli
                                             Executor& predictor, const ShortRun& run);
 
 // Why the harness cannot verify this policy bit for bit, or nullopt when it can: its plans must
-// move whole rank states (a partial-state plan, as PEC's or MoEtion's sparse checkpoints, needs
-// an expert-level mapping the harness does not have yet). Checks the first checkpoint plan.
+// move whole rank states, or name the shards they move (PlanScaler::map: MoEtion's sparse
+// slots). PEC's partial checkpoints have no such mapping yet, and its recovery is lossy by
+// design, so bit-exactness against the reference is not its test. Checks the first checkpoint
+// plan.
 std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler);
 
 }  // namespace ckptlab::hw

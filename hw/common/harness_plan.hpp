@@ -1,0 +1,41 @@
+// A plan as the hardware harness runs it: the policy's plan scaled to the harness ranks
+// (PlanScaler), plus, for ops that move a chosen subset of a rank's shards instead of its
+// leading ones, which shards. MoEtion's sparse snapshots are such ops: slot s of a window copies
+// the optimizer state of one chunk of operators and the weights of the operators after it, so
+// that a window is complete only once its last slot is written, with each shard at the
+// iteration of the slot that captured it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "plan/plan.hpp"
+
+namespace ckptlab::hw {
+
+struct OpShards {
+  // Per harness rank: indices into its RankLayout::shards, ascending. A rank with none moves
+  // nothing.
+  std::vector<std::vector<std::size_t>> ranks;
+  // Per harness rank (empty: none): bytes of upstream logs a snapshot copies beside the shards
+  // (activations and gradients a pipeline stage sends on; not part of the restorable state).
+  std::vector<std::int64_t> log_bytes;
+  // The first step of a checkpoint spread over several plans: the host copy being built starts
+  // empty instead of keeping shards from an earlier, unfinished window.
+  bool starts_window = false;
+};
+
+struct HarnessPlan {
+  Plan plan;  // rank_bytes: what each harness rank moves (its chosen shards plus logs)
+  // Empty, or one entry per op: nullopt for an op that moves a rank's leading shards covering
+  // its rank_bytes (the whole state for a whole-state op).
+  std::vector<std::optional<OpShards>> shards;
+  bool selects_shards() const {
+    for (const auto& s : shards)
+      if (s) return true;
+    return false;
+  }
+};
+
+}  // namespace ckptlab::hw

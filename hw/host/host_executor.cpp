@@ -251,35 +251,24 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
   if (checkpoints && !version_) {
     throw std::logic_error("a checkpoint needs every rank alive and at the same iteration");
   }
-  // Buffers are allocated (and their pages faulted in) before the clock starts, once.
+  reserve({plan, shards});
   snapshot_slot_.assign(world, 0);
   window_slot_.assign(world, 0);
   replica_slot_.assign(world, 0);
-  activations_.resize(world);
-  logs_.resize(world);
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     const Op& op = plan.ops[i];
     const OpShards* sel = !shards.empty() && shards[i] ? &*shards[i] : nullptr;
     for (size_t r = 0; r < world; ++r) {
-      const int rank = static_cast<int>(r);
       if (op.kind == OpKind::kSnapshot && sel) {
-        for (Slot& s : slots_[r].window) allocate(s, rank);
         window_slot_[r] = building_slot(slots_[r].window, sel->starts_window);
-        const auto logs = static_cast<size_t>(sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);
-        if (activations_[r].size() < logs) {
-          activations_[r] = HostBuffer(logs);
-          std::memset(activations_[r].data(), 0xA5, logs);
-          logs_[r] = HostBuffer(logs, options_.lock_buffers);
-        }
       } else if (op.kind == OpKind::kSnapshot) {
         auto& own = slots_[r].own;
-        for (Slot& s : own) allocate(s, rank);
         snapshot_slot_[r] = static_cast<int>(older_slot(own));
         own[static_cast<size_t>(snapshot_slot_[r])].clear();
-      } else if (op.kind == OpKind::kReplicate) {
-        RankSlots& holder = slots_[static_cast<size_t>(next(rank))];
-        for (Slot& s : sel ? holder.window_replica : holder.replica) allocate(s, rank);
-        if (sel) replica_slot_[r] = building_slot(holder.window_replica, sel->starts_window);
+      } else if (op.kind == OpKind::kReplicate && sel) {
+        replica_slot_[r] = building_slot(
+            slots_[static_cast<size_t>(next(static_cast<int>(r)))].window_replica,
+            sel->starts_window);
       }
     }
   }
@@ -293,6 +282,32 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
       [this](std::size_t op) { setup_op(op); });
   runner_->start();
   runner_->wait_blocking();
+}
+
+void HostExecutor::reserve(const HarnessPlan& plan) {
+  CKPTLAB_CHECK(!in_flight(), "buffers are reserved between plans");
+  const auto world = static_cast<size_t>(state_.world());
+  activations_.resize(world);
+  logs_.resize(world);
+  for (size_t i = 0; i < plan.plan.ops.size(); ++i) {
+    const Op& op = plan.plan.ops[i];
+    const OpShards* sel = i < plan.shards.size() && plan.shards[i] ? &*plan.shards[i] : nullptr;
+    for (size_t r = 0; r < world && op.rank_bytes.size() == world; ++r) {
+      const int rank = static_cast<int>(r);
+      if (op.kind == OpKind::kSnapshot) {
+        for (Slot& s : sel ? slots_[r].window : slots_[r].own) allocate(s, rank);
+        const auto logs = static_cast<size_t>(!sel || sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);
+        if (activations_[r].size() < logs) {
+          activations_[r] = HostBuffer(logs);
+          std::memset(activations_[r].data(), 0xA5, logs);
+          logs_[r] = HostBuffer(logs, options_.lock_buffers);
+        }
+      } else if (op.kind == OpKind::kReplicate) {
+        RankSlots& holder = slots_[static_cast<size_t>(next(rank))];
+        for (Slot& s : sel ? holder.window_replica : holder.replica) allocate(s, rank);
+      }
+    }
+  }
 }
 
 PlanReport HostExecutor::finish() {

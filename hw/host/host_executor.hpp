@@ -92,6 +92,10 @@ class HostExecutor final : public Executor {
   // rank_bytes empty or sized to the world (std::invalid_argument otherwise).
   void start(const Plan& plan, std::vector<std::optional<OpShards>> shards = {});
   void start(const HarnessPlan& plan) { start(plan.plan, plan.shards); }
+  // Allocates (and faults in) the host buffers `plan` needs, as start() would on first use: a
+  // job reserves its buffers before its clock starts, as a real one pins its host memory at
+  // start-up. REQUIRES: nothing in flight.
+  void reserve(const HarnessPlan& plan);
   bool in_flight() const { return runner_ != nullptr; }
   // Some op of the started plan is still running.
   bool running() const;

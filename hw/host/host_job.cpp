@@ -61,6 +61,7 @@ class HostJob {
 
   HostJobResult run() {
     seed_initial_version();
+    for (const Plan* p : settings_.reserve_for) executor_.reserve(scaler_.map(*p));
     executor_.set_failure_hook([this](const HookPoint& p) { maybe_fire(p); });
     const std::int64_t max_executed = settings_.max_executed_iterations > 0
                                           ? settings_.max_executed_iterations

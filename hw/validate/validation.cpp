@@ -108,6 +108,7 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   HostJobSettings settings;
   settings.iterations = c.o.iterations;
   settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
+  settings.reserve_for = {&first};
   auto policy = make_harness_policy(c.scenario, entry, predictor, c.run);
   r.description = policy->describe();
   r.measured = run_host_job(*policy, executor, state, c.compute, c.scaler, c.reference, settings);

@@ -48,6 +48,7 @@ nlohmann::ordered_json measured_json(const HostJobResult& m) {
                     {"restored_version", r.restored_version},
                     {"restart_s", r.restart_s},
                     {"load_s", r.load_s},
+                    {"localized", r.localized},
                     {"replay_s", r.replay_s},
                     {"lost_iterations", r.lost_iterations},
                     {"bit_exact", r.bit_exact},

@@ -190,6 +190,87 @@ TEST_F(HostExecutorTest, EveryRankReplicatesAndReloadsFromItsPeer) {
   EXPECT_TRUE(ref_.mismatching_ranks(state_, 3).empty());
 }
 
+// Slot `slot` of a window of `slots` in the shape MoEtion's slots take on the harness: a
+// snapshot and a replica of a chosen third of every rank's shards; the last slot completes it.
+HarnessPlan window_slot(const HarnessLayout& layout, int slot, int slots) {
+  OpShards sel;
+  sel.starts_window = slot == 0;
+  std::vector<Bytes> bytes;
+  for (const RankLayout& r : layout.ranks) {
+    std::vector<std::size_t> mine;
+    Bytes b;
+    for (std::size_t k = 0; k < r.shards.size(); ++k) {
+      if (static_cast<int>(k * static_cast<std::size_t>(slots) / r.shards.size()) != slot) continue;
+      mine.push_back(k);
+      b += Bytes{r.shards[k].bytes};
+    }
+    sel.ranks.push_back(mine);
+    bytes.push_back(b);
+  }
+  HarnessPlan hp;
+  hp.plan.signature = "test-window-slot";
+  Op snap = testing::make_op(OpKind::kSnapshot, Tier::kGpu, Tier::kHost, bytes, true);
+  Op rep = testing::make_op(OpKind::kReplicate, Tier::kHost, Tier::kPeerHost, bytes, true, {0});
+  snap.completes_version = rep.completes_version = slot + 1 == slots;
+  hp.plan.add(snap);
+  hp.plan.add(rep);
+  hp.shards = {sel, sel};
+  return hp;
+}
+
+TEST_F(HostExecutorTest, AWindowBuiltOverThreePlansRestoresEachShardAtItsSlotsIteration) {
+  for (int s = 0; s < 3; ++s) {
+    advance_to(s + 1);
+    exec_.start(window_slot(layout_, s, 3));
+    const PlanReport r = exec_.finish();
+    ASSERT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors.front());
+    EXPECT_EQ(r.tiers_completed.size(), s == 2 ? 2u : 0u) << "slot " << s;
+  }
+  EXPECT_EQ(exec_.newest_complete(Tier::kHost), 3);
+  EXPECT_EQ(exec_.newest_complete(Tier::kPeerHost), 3);
+  // Rank 2's node dies; its window comes back from rank 3, each shard as its slot saw it.
+  advance_to(5);
+  state_.rank(2).destroy();
+  exec_.lose_host_memory(2);
+  Plan load;
+  std::vector<Bytes> only_rank2(4);
+  only_rank2[2] = Bytes{layout_.ranks[2].bytes()};
+  load.add(testing::make_op(OpKind::kLoad, Tier::kPeerHost, Tier::kGpu, only_rank2, true));
+  exec_.set_load_version(3);
+  const PlanReport loaded = (exec_.start(load), exec_.finish());
+  ASSERT_TRUE(loaded.ok) << (loaded.errors.empty() ? "" : loaded.errors.front());
+  EXPECT_EQ(loaded.loaded_version, 3);
+  RankState& rs = state_.rank(2);
+  EXPECT_FALSE(rs.iteration().has_value()) << "shards at iterations 1, 2 and 3";
+  EXPECT_EQ(rs.shard_iteration(0), 1);
+  EXPECT_EQ(rs.shard_iteration(layout_.ranks[2].shards.size() - 1), 3);
+  rs.catch_up(5);  // sparse-to-dense, then on to the job's iteration
+  EXPECT_TRUE(ref_.mismatching_ranks(state_, 5).empty());
+  // A window a node loses in the middle is not complete for its ranks: rank 1 loses the slot it
+  // had, so its window (and rank 0's replica, which rank 1 held) misses shards at the end.
+  exec_.set_load_version(std::nullopt);
+  exec_.start(window_slot(layout_, 0, 3));
+  ASSERT_TRUE(exec_.finish().ok);
+  advance_to(6);
+  exec_.lose_host_memory(1);
+  exec_.start(window_slot(layout_, 1, 3));
+  ASSERT_TRUE(exec_.finish().ok);
+  advance_to(7);
+  exec_.start(window_slot(layout_, 2, 3));
+  const PlanReport torn = exec_.finish();
+  EXPECT_FALSE(torn.ok);
+  EXPECT_TRUE(torn.tiers_completed.empty());
+  ASSERT_FALSE(torn.errors.empty());
+  EXPECT_NE(torn.errors.front().find("misses"), std::string::npos) << torn.errors.front();
+  EXPECT_EQ(exec_.complete_versions(Tier::kHost, {2, 3}), (std::vector<std::int64_t>{7}))
+      << "ranks 2 and 3 completed theirs in host memory (3 was overwritten)";
+  EXPECT_EQ(exec_.complete_versions(Tier::kPeerHost, {2, 3}), (std::vector<std::int64_t>{3}))
+      << "the replication was skipped: the snapshot failed on rank 1";
+  EXPECT_TRUE(exec_.complete_versions(Tier::kHost, {1}).empty());
+  EXPECT_TRUE(exec_.complete_versions(Tier::kPeerHost, {1}).empty())
+      << "rank 1's replica was on rank 2, whose node died";
+}
+
 TEST_F(HostExecutorTest, PlansSizedForAnotherWorldAreRejected) {
   Plan p;
   p.add(testing::make_op(OpKind::kSnapshot, Tier::kGpu, Tier::kHost, {Bytes{64}, Bytes{64}}, true));

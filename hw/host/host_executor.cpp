@@ -366,7 +366,7 @@ void HostExecutor::cancel() {
   if (runner_) runner_->cancel();
 }
 
-PlanTiming HostExecutor::execute(const Plan& plan) {
+PlanTiming HostExecutor::execute(const HarnessPlan& plan) {
   start(plan);
   PlanReport report = finish();
   if (!report.ok) {

@@ -83,7 +83,8 @@ class HostExecutor final : public Executor {
   ~HostExecutor() override;
 
   // start() + finish(); throws std::runtime_error listing the failed ops when not ok.
-  PlanTiming execute(const Plan& plan) override;
+  PlanTiming execute(const Plan& plan) override { return execute(HarnessPlan{plan, {}}); }
+  PlanTiming execute(const HarnessPlan& plan);
   std::string backend_name() const override { return "host"; }
   std::string method() const override;
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "hw/common/median.hpp"
+#include "hw/host/host_backend.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab::hw {
@@ -28,7 +29,7 @@ struct Segment {
   bool lost = false;           // a rollback discarded it
 };
 
-Op whole_state_op(const TrainerState& s, OpKind kind, Tier from, Tier to,
+Op whole_state_op(const HarnessBackend& s, OpKind kind, Tier from, Tier to,
                   std::vector<size_t> after) {
   Op op;
   op.kind = kind;
@@ -43,13 +44,11 @@ Op whole_state_op(const TrainerState& s, OpKind kind, Tier from, Tier to,
 
 class HostJob {
  public:
-  HostJob(Policy& policy, HostExecutor& executor, TrainerState& state, ComputePhase& compute,
-          const PlanScaler& scaler, const ReferenceChecksums& reference,
-          const HostJobSettings& settings)
+  HostJob(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+          const ReferenceChecksums& reference, const HostJobSettings& settings)
       : policy_(policy),
-        executor_(executor),
-        state_(state),
-        compute_(compute),
+        executor_(backend),
+        state_(backend),
         scaler_(scaler),
         reference_(reference),
         settings_(settings) {
@@ -85,7 +84,7 @@ class HostJob {
         }
       }
       const bool background = executor_.running();
-      compute_.run();  // forward + backward: reads the state, changes none of it
+      state_.compute();  // forward + backward: reads the state, changes none of it
       // A background snapshot copies the live state beside the forward + backward, as Gemini's
       // and MoC-System's do; the update must wait for the copy, or it would change the state
       // under it. Training stalls only for what the copy takes beyond the compute phase.
@@ -125,7 +124,7 @@ class HostJob {
           failure_point_name(settings_.failures[i].point), settings_.failures[i].after_iteration));
     }
     result_.iterations = state_.iteration();
-    const auto bad = reference_.mismatching_ranks(state_, result_.iterations);
+    const auto bad = mismatching_ranks(result_.iterations);
     result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
     result_.final_bit_exact = bad.empty();
     build_ledger();
@@ -164,7 +163,7 @@ class HostJob {
     if (durable == Tier::kPeerHost) {
       seed.add(whole_state_op(state_, OpKind::kReplicate, Tier::kHost, Tier::kPeerHost, {snap}));
     }
-    executor_.execute(seed);
+    executor_.execute(HarnessPlan{seed, {}});
     catalog_.seed(0, Tier::kStorage);
     catalog_.seed(0, durable);
     if (durable == Tier::kPeerHost) catalog_.seed(0, Tier::kHost);
@@ -256,7 +255,7 @@ class HostJob {
     const std::vector<int> dead = state_.layout().ranks_on_nodes_of(f.ranks);
     std::set<std::int64_t> nodes;
     for (int r : dead) {
-      state_.rank(r).destroy();
+      state_.destroy(r);
       executor_.lose_host_memory(r);
       nodes.insert(state_.layout().ranks[static_cast<size_t>(r)].scenario_node);
     }
@@ -320,8 +319,8 @@ class HostJob {
     const std::int64_t check_at = localized ? it : v;
     const Nanos replay_from = last_;
     for (int r = 0; r < state_.world(); ++r) {
-      RankState& rs = state_.rank(r);
-      if (rs.iteration() != check_at && rs.can_catch_up(check_at)) rs.catch_up(check_at);
+      if (state_.iteration(r) != check_at && state_.can_catch_up(r, check_at))
+        state_.catch_up(r, check_at);
     }
     charge(TimeCategory::kReplay);
     rec.replay_s = static_cast<double>(last_ - replay_from) / 1e9;
@@ -331,18 +330,27 @@ class HostJob {
       catalog_.discard_after(v);
     }
     for (int r = 0; r < state_.world(); ++r) {
-      if (state_.rank(r).iteration() != check_at) {
+      if (state_.iteration(r) != check_at) {
         throw std::runtime_error(fmt::format(
             "{}: after the recovery rank {} is not at iteration {}: the harness needs every rank "
             "restored (or replayed) to one iteration",
             policy_.kind(), r, check_at));
       }
     }
-    const auto bad = reference_.mismatching_ranks(state_, check_at);
+    const auto bad = mismatching_ranks(check_at);
     rec.bit_exact = bad.empty();
     result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
     result_.recoveries.push_back(std::move(rec));
     policy_.on_recovered();
+  }
+
+  // Ranks whose state differs from the reference at iteration n (empty: bit-exact).
+  std::vector<int> mismatching_ranks(std::int64_t n) const {
+    std::vector<int> bad;
+    for (int r = 0; r < state_.world(); ++r) {
+      if (state_.iteration(r) != n || state_.checksum(r) != reference_.at(n, r)) bad.push_back(r);
+    }
+    return bad;
   }
 
   void build_ledger() {
@@ -371,9 +379,9 @@ class HostJob {
   }
 
   Policy& policy_;
-  HostExecutor& executor_;
-  TrainerState& state_;
-  ComputePhase& compute_;
+  // One backend in two roles, named for what each call does to it.
+  HarnessBackend& executor_;
+  HarnessBackend& state_;
   const PlanScaler& scaler_;
   const ReferenceChecksums& reference_;
   const HostJobSettings& settings_;
@@ -412,10 +420,17 @@ double HostJobResult::ettr() const {
              : 0;
 }
 
+HostJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+                              const ReferenceChecksums& reference,
+                              const HostJobSettings& settings) {
+  return HostJob(policy, backend, scaler, reference, settings).run();
+}
+
 HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
                            ComputePhase& compute, const PlanScaler& scaler,
                            const ReferenceChecksums& reference, const HostJobSettings& settings) {
-  return HostJob(policy, executor, state, compute, scaler, reference, settings).run();
+  HostBackend backend(executor, state, compute);
+  return run_harness_job(policy, backend, scaler, reference, settings);
 }
 
 }  // namespace ckptlab::hw

@@ -1,7 +1,8 @@
-// A short training job on the host harness, driven by a core Policy, with failures injected for
-// real: the host counterpart of core's job state machine (job/job_run), measured instead of
-// simulated. Iterations run the compute phase and the state update; at iteration boundaries the
-// policy's checkpoint plan (scaled to the harness) runs on the HostExecutor, its background ops
+// A short training job on the hardware harness, driven by a core Policy, with failures injected
+// for real: the hardware counterpart of core's job state machine (job/job_run), measured instead
+// of simulated, on any HarnessBackend (host, CUDA). Iterations run the compute phase and the
+// state update; at iteration boundaries the policy's checkpoint plan (mapped onto the harness,
+// PlanScaler::map) runs on the backend's executor, its background ops
 // overlapping the next iterations; an injected failure destroys ranks' state (and the host memory
 // of their nodes), the policy's recovery plan is executed, and the restored state is checked bit
 // for bit against the reference before training resumes from it.
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/common/harness_backend.hpp"
 #include "hw/common/plan_scaler.hpp"
 #include "hw/host/compute_phase.hpp"
 #include "hw/host/host_executor.hpp"
@@ -105,11 +107,15 @@ struct HostJobResult {
   double ettr() const;
 };
 
-// Runs the job. `state` must be at iteration 0; version 0 is written to the policy's durable tier
+// Runs the job on `backend` (host or CUDA). Its state must be at iteration 0; version 0 is written to the policy's durable tier
 // before the clock starts (a job starts from a saved initial state). `scaler` maps the policy's
 // plans to the harness ranks. Throws std::runtime_error when a recovery cannot restore any
 // version (the job cannot continue), never returns an unverified state silently.
 // REQUIRES: reference.iterations() >= settings.iterations.
+HostJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+                              const ReferenceChecksums& reference,
+                              const HostJobSettings& settings);
+// The same on the host backend.
 HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
                            ComputePhase& compute, const PlanScaler& scaler,
                            const ReferenceChecksums& reference, const HostJobSettings& settings);

@@ -132,4 +132,21 @@ std::exception_ptr PlanRunner::first_error() const {
   return first_error_;
 }
 
+namespace {
+bool reads_live_state(const Op& op) { return op.from == Tier::kGpu && op.kind != OpKind::kLoad; }
+}  // namespace
+
+bool PlanRunner::gpu_reads_in_flight() const {
+  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
+    if (reads_live_state(plan_.ops[i]) && !op_finished(i)) return true;
+  }
+  return false;
+}
+
+void PlanRunner::wait_gpu_reads() {
+  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
+    if (reads_live_state(plan_.ops[i])) wait_op(i);
+  }
+}
+
 }  // namespace ckptlab::hw

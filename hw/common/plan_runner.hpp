@@ -55,6 +55,10 @@ class PlanRunner {
   // Whether op `i` has ended (ran, failed or was skipped); wait_op blocks until it has.
   bool op_finished(std::size_t i) const;
   void wait_op(std::size_t i);
+  // Whether an op that reads the live state (from the GPU tier, loads excepted) is still
+  // running, and waiting for all of them: training must not update the state under a copy.
+  bool gpu_reads_in_flight() const;
+  void wait_gpu_reads();
   // Asks tasks to stop early: they poll cancelled() between pieces of work.
   void cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }

@@ -98,7 +98,24 @@ void CudaExecutor::start(const Plan& plan) {
   m.runner->wait_blocking();
 }
 
+bool CudaExecutor::in_flight() const { return impl_->runner != nullptr; }
+
 bool CudaExecutor::running() const { return impl_->runner && !impl_->runner->finished(); }
+
+bool CudaExecutor::gpu_reads_in_flight() const {
+  return impl_->runner && impl_->runner->gpu_reads_in_flight();
+}
+
+void CudaExecutor::wait_gpu_reads() {
+  if (impl_->runner) impl_->runner->wait_gpu_reads();
+}
+
+void CudaExecutor::lose_host_memory(int rank) {
+  Impl& m = *impl_;
+  CKPTLAB_CHECK(!m.runner, "host memory is lost between plans (finish the plan first)");
+  for (PinnedSlot& s : m.own.at(static_cast<size_t>(rank))) s.version.reset();
+  for (PinnedSlot& s : m.replica.at(static_cast<size_t>(rank))) s.version.reset();
+}
 
 void CudaExecutor::cancel() {
   if (impl_->runner) impl_->runner->cancel();

@@ -54,12 +54,20 @@ class CudaExecutor final : public Executor {
   std::string method() const override;
 
   void start(const Plan& plan);  // returns when the blocking ops have ended
+  bool in_flight() const;
   bool running() const;
+  // Some op of the started plan still reads the live (device) state: the caller must not
+  // update it until wait_gpu_reads() returns.
+  bool gpu_reads_in_flight() const;
+  void wait_gpu_reads();
   PlanReport finish();
   void cancel();
   void set_failure_hook(FailureHook hook);
   void set_load_version(std::optional<std::int64_t> version);
   std::optional<std::int64_t> newest_complete(Tier tier) const;
+  // The node of `rank` failed: its pinned slots and the replicas it held are lost. REQUIRES:
+  // nothing in flight.
+  void lose_host_memory(int rank);
   double last_copy_device_seconds(int rank) const;
 
  private:

@@ -57,6 +57,23 @@ struct CudaTrainer::Impl {
   std::vector<std::byte*> base;                   // per rank
   std::vector<std::vector<std::size_t>> offsets;  // per rank, per shard (+ end)
   std::vector<std::optional<std::int64_t>> iteration;
+
+  // Launches rank r's update kernels for iteration n on the compute stream (not synchronised).
+  void launch_update(std::size_t r, std::int64_t n) {
+    const RankLayout& rl = layout.ranks[r];
+    const std::vector<std::int64_t> routed = route_tokens(rl, seed, n, tokens);
+    for (std::size_t k = 0; k < rl.shards.size(); ++k) {
+      const ShardSpec& s = rl.shards[k];
+      const std::int64_t t =
+          s.expert_group < 0 ? tokens : routed[static_cast<size_t>(s.expert_group)];
+      if (t == 0) continue;  // an expert without tokens is not updated (as on the host)
+      const std::size_t words = (offsets[r][k + 1] - offsets[r][k]) / 8;
+      update_kernel<<<blocks_for(words), kThreads, 0, stream>>>(
+          reinterpret_cast<std::uint64_t*>(base[r] + offsets[r][k]), words,
+          update_key(seed, s.salt, n, t));
+    }
+    iteration[r] = n;
+  }
 };
 
 CudaTrainer::CudaTrainer(const HarnessLayout& layout, std::uint64_t seed, int device,
@@ -118,21 +135,17 @@ void CudaTrainer::advance() {
   Impl& m = *impl_;
   const std::int64_t n = iteration() + 1;
   CKPTLAB_CUDA(cudaSetDevice(m.device));
-  for (std::size_t r = 0; r < m.base.size(); ++r) {
-    const RankLayout& rl = m.layout.ranks[r];
-    const std::vector<std::int64_t> tokens = route_tokens(rl, m.seed, n, m.tokens);
-    for (std::size_t k = 0; k < rl.shards.size(); ++k) {
-      const ShardSpec& s = rl.shards[k];
-      const std::int64_t t =
-          s.expert_group < 0 ? m.tokens : tokens[static_cast<size_t>(s.expert_group)];
-      if (t == 0) continue;  // an expert without tokens is not updated (as on the host)
-      const std::size_t words = (m.offsets[r][k + 1] - m.offsets[r][k]) / 8;
-      update_kernel<<<blocks_for(words), kThreads, 0, m.stream>>>(
-          reinterpret_cast<std::uint64_t*>(m.base[r] + m.offsets[r][k]), words,
-          update_key(m.seed, s.salt, n, t));
-    }
-    m.iteration[r] = n;
-  }
+  for (std::size_t r = 0; r < m.base.size(); ++r) m.launch_update(r, n);
+  CKPTLAB_CUDA(cudaGetLastError());
+  CKPTLAB_CUDA(cudaStreamSynchronize(m.stream));
+}
+
+void CudaTrainer::advance(int rank) {
+  Impl& m = *impl_;
+  const std::optional<std::int64_t> now = iteration(rank);
+  CKPTLAB_CHECK(now.has_value(), "a destroyed rank cannot train before it is restored");
+  CKPTLAB_CUDA(cudaSetDevice(m.device));
+  m.launch_update(static_cast<std::size_t>(rank), *now + 1);
   CKPTLAB_CUDA(cudaGetLastError());
   CKPTLAB_CUDA(cudaStreamSynchronize(m.stream));
 }

@@ -35,6 +35,9 @@ class CudaTrainer {
   // Iteration n -> n + 1 on every rank: an update kernel per shard that received tokens, on the
   // compute stream; returns after the kernels finished.
   void advance();
+  // Iteration n -> n + 1 on rank `rank` alone (a localized replay while the others wait).
+  // REQUIRES: the rank holds an iteration (CKPTLAB_CHECK).
+  void advance(int rank);
   // XXH3-64 of the rank's state, shards in order (copied to the host first): the host
   // RankState::checksum of the same (seed, n).
   std::uint64_t checksum(int rank) const;

@@ -9,7 +9,7 @@
 
 namespace ckptlab::hw {
 
-class HostBackend final : public HarnessBackend {
+class HostBackend : public HarnessBackend {
  public:
   HostBackend(HostExecutor& executor, TrainerState& state, ComputePhase& compute)
       : executor_(executor), state_(state), compute_(compute) {}

@@ -201,21 +201,11 @@ void HostExecutor::lose_host_memory(int rank) {
 bool HostExecutor::running() const { return runner_ && !runner_->finished(); }
 
 bool HostExecutor::gpu_reads_in_flight() const {
-  if (!runner_) return false;
-  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
-    if (plan_.ops[i].from == Tier::kGpu && plan_.ops[i].kind != OpKind::kLoad &&
-        !runner_->op_finished(i)) {
-      return true;
-    }
-  }
-  return false;
+  return runner_ && runner_->gpu_reads_in_flight();
 }
 
 void HostExecutor::wait_gpu_reads() {
-  if (!runner_) return;
-  for (std::size_t i = 0; i < plan_.ops.size(); ++i) {
-    if (plan_.ops[i].from == Tier::kGpu && plan_.ops[i].kind != OpKind::kLoad) runner_->wait_op(i);
-  }
+  if (runner_) runner_->wait_gpu_reads();
 }
 
 void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> shards) {

@@ -39,7 +39,8 @@ std::unique_ptr<Policy> make_harness_policy(const Scenario& s, const PolicyEntry
   return make_policy(short_run_node(entry, run), context);
 }
 
-std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler) {
+std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler,
+                                              const CannotRun& cannot_run) {
   const Plan* plan = policy.checkpoint_plan(policy.interval_iterations());
   if (!plan) return fmt::format("{} issues no checkpoint at its interval", policy.kind());
   const HarnessPlan mapped = scaler.map(*plan);
@@ -54,6 +55,14 @@ std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& 
             "maps only whole-state plans onto its shards",
             policy.kind(), op.label, b, scaler.layout().ranks[r].bytes(), r);
       }
+    }
+  }
+  if (!cannot_run) return std::nullopt;
+  if (auto why = cannot_run(mapped)) return fmt::format("{}: {}", policy.kind(), *why);
+  for (const auto& [what, p] : policy.explain_plans()) {
+    if (!p) continue;
+    if (auto why = cannot_run(scaler.map(*p))) {
+      return fmt::format("{}: {}: {}", policy.kind(), what, *why);
     }
   }
   return std::nullopt;

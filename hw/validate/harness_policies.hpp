@@ -3,6 +3,7 @@
 // 3 h) rescaled so that a run of a few dozen iterations checkpoints several times.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,7 +38,11 @@ std::unique_ptr<Policy> make_harness_policy(const Scenario& scenario, const Poli
 // move whole rank states, or name the shards they move (PlanScaler::map: MoEtion's sparse
 // slots). PEC's partial checkpoints have no such mapping yet, and its recovery is lossy by
 // design, so bit-exactness against the reference is not its test. Checks the first checkpoint
-// plan.
-std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler);
+// plan; with `cannot_run` (a backend's HarnessBackend::cannot_run), also that the backend can run
+// it and the policy's representative recovery plans (Policy::explain_plans: `policy` should be a
+// throwaway probe, as those may change its state).
+using CannotRun = std::function<std::optional<std::string>(const HarnessPlan&)>;
+std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& scaler,
+                                              const CannotRun& cannot_run = {});
 
 }  // namespace ckptlab::hw

@@ -12,6 +12,7 @@
 #include "failure/restart_model.hpp"
 #include "hw/common/median.hpp"
 #include "hw/common/plan_scaler.hpp"
+#include "hw/host/host_backend.hpp"
 #include "hw/validate/harness_policies.hpp"
 
 namespace ckptlab::hw {
@@ -79,6 +80,24 @@ std::vector<FailureInjection> schedule(const ValidationOptions& o, const Plan& p
   return out;
 }
 
+// The host backend of one run, owning its state and executor. The parts are a base class so
+// that they are built before HostBackend, which refers to them (the base-from-member idiom).
+struct HostParts {
+  TrainerState state;
+  HostExecutor executor;
+  HostParts(const HarnessLayout& layout, std::uint64_t seed, int tokens,
+            const std::filesystem::path& dir)
+      : state(layout, seed, tokens),
+        executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true}) {}
+};
+
+class OwnedHostBackend final : private HostParts, public HostBackend {
+ public:
+  OwnedHostBackend(const HarnessLayout& layout, std::uint64_t seed, int tokens,
+                   const std::filesystem::path& dir, ComputePhase& compute)
+      : HostParts(layout, seed, tokens, dir), HostBackend(executor, state, compute) {}
+};
+
 // What one policy's validation shares with the others.
 struct RunContext {
   const Scenario& scenario;
@@ -86,7 +105,7 @@ struct RunContext {
   const HarnessLayout& layout;
   const PlanScaler& scaler;
   const ClusterSpec& cluster;
-  ComputePhase& compute;
+  const HarnessTarget& target;
   const ReferenceChecksums& reference;
   const ShortRun& run;
 };
@@ -101,17 +120,17 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   ScaledExecutor predictor(c.scaler, analytic);
 
   // The hardware run.
-  TrainerState state(c.layout, c.o.seed, c.o.harness.router_tokens_per_expert);
   const std::filesystem::path dir = c.o.work_dir / fmt::format("policy{}", i);
   std::filesystem::remove_all(dir);
-  HostExecutor executor(state, {dir / "storage", dir / "local_disk", 2, Seconds{30}, true, true});
+  std::unique_ptr<HarnessBackend> backend = c.target.make(c.layout, dir);
   HostJobSettings settings;
   settings.iterations = c.o.iterations;
   settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
   settings.reserve_for = {&first};
   auto policy = make_harness_policy(c.scenario, entry, predictor, c.run);
   r.description = policy->describe();
-  r.measured = run_host_job(*policy, executor, state, c.compute, c.scaler, c.reference, settings);
+  r.measured = run_harness_job(*policy, *backend, c.scaler, c.reference, settings);
+  backend.reset();
   std::filesystem::remove_all(dir);
   const HostJobResult& m = r.measured;
 
@@ -220,8 +239,27 @@ Validation validate_on_host(const Scenario& scenario, const HardwareProfile& pro
   return validate_on_host(scenario, ProfileSource([&profile] { return profile; }), o);
 }
 
+HarnessTarget host_target(const ValidationOptions& o) {
+  auto compute = std::make_shared<ComputePhase>(o.compute);
+  HarnessTarget t;
+  t.name = "host";
+  t.compute = compute->expected();
+  const std::uint64_t seed = o.seed;
+  const int tokens = o.harness.router_tokens_per_expert;
+  t.make = [compute, seed, tokens](const HarnessLayout& layout, const std::filesystem::path& dir) {
+    return std::make_unique<OwnedHostBackend>(layout, seed, tokens, dir, *compute);
+  };
+  // cannot_run stays empty: the host executor runs every op kind and shard selection.
+  return t;
+}
+
 Validation validate_on_host(const Scenario& scenario, const ProfileSource& profile_source,
                             const ValidationOptions& o) {
+  return validate_on_harness(scenario, profile_source, o, host_target(o));
+}
+
+Validation validate_on_harness(const Scenario& scenario, const ProfileSource& profile_source,
+                               const ValidationOptions& o, const HarnessTarget& target) {
   if (o.iterations < 2) throw std::invalid_argument("validate needs at least 2 iterations");
   if (o.failures < 0) throw std::invalid_argument("validate: failures must be >= 0");
   if (o.repeats < 1) throw std::invalid_argument("validate: repeats must be >= 1");
@@ -232,14 +270,14 @@ Validation validate_on_host(const Scenario& scenario, const ProfileSource& profi
   const HarnessLayout layout = make_harness_layout(*scenario.shards, o.harness);
   const PlanScaler scaler(layout);
   const ClusterSpec cluster = harness_cluster(layout);
-  ComputePhase compute(o.compute);
   const ReferenceChecksums reference(layout, o.seed, o.harness.router_tokens_per_expert,
                                      o.iterations);
-  const ShortRun run{interval, compute.expected(), 2};
-  const RunContext context{scenario, o, layout, scaler, cluster, compute, reference, run};
+  const ShortRun run{interval, target.compute, 2};
+  const RunContext context{scenario, o, layout, scaler, cluster, target, reference, run};
 
   Validation v;
   v.scenario = scenario.name;
+  v.backend = target.name;
   v.setup = fmt::format(
       "{}; {} iterations of {:.0f} ms compute, checkpoint every {} iterations, "
       "{} injected failure(s) per run, {} run(s) per policy",
@@ -270,7 +308,7 @@ Validation validate_on_host(const Scenario& scenario, const ProfileSource& profi
     ScaledExecutor probe_predictor(scaler, probe_analytic);
     auto probe = make_harness_policy(scenario, entry, probe_predictor, run);
     pv.kind = probe->kind();
-    if (auto why = harness_limitation(*probe, scaler)) {
+    if (auto why = harness_limitation(*probe, scaler, target.cannot_run)) {
       pv.description = probe->describe();
       pv.skipped = *why;
       v.policies.push_back(std::move(pv));

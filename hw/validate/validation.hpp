@@ -13,12 +13,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cluster/hardware_profile.hpp"
+#include "hw/common/harness_backend.hpp"
 #include "hw/common/state_layout.hpp"
 #include "hw/host/host_job.hpp"
 #include "job/job_run.hpp"
@@ -71,6 +73,7 @@ struct PolicyValidation {
 
 struct Validation {
   std::string scenario;
+  std::string backend = "host";  // HarnessTarget::name
   std::string setup;    // HarnessLayout::describe() and the run's shape
   std::string profile;  // the profile(s) used for the predictions, in words
   std::vector<std::string> notes;
@@ -84,9 +87,26 @@ struct Validation {
 // from minute to minute, one calibration for a whole validation mostly measures the drift.
 using ProfileSource = std::function<HardwareProfile()>;
 
-// Runs every policy of `scenario` on the host harness and predicts it with the profile `profile`
-// gives for it. Throws InputError for bad policy parameters, std::invalid_argument for bad
-// options, and std::runtime_error when a recovery fails on the hardware.
+// The hardware a validation runs on: a fresh backend for each run (its checkpoint files under
+// `dir`), and what it cannot run (policies whose plans it refuses are skipped with the reason).
+struct HarnessTarget {
+  std::string name;  // "host", "cuda"
+  Seconds compute;   // what one iteration's compute phase takes on it
+  std::function<std::unique_ptr<HarnessBackend>(const HarnessLayout& layout,
+                                                const std::filesystem::path& dir)>
+      make;
+  std::function<std::optional<std::string>(const HarnessPlan&)> cannot_run;
+};
+
+// The host backend: sizes the CPU compute phase to options.compute now (trial runs).
+HarnessTarget host_target(const ValidationOptions& options);
+
+// Runs every policy of `scenario` on `target` and predicts it with the profile `profile` gives
+// for it. Throws InputError for bad policy parameters, std::invalid_argument for bad options,
+// and std::runtime_error when a recovery fails on the hardware.
+Validation validate_on_harness(const Scenario& scenario, const ProfileSource& profile,
+                               const ValidationOptions& options, const HarnessTarget& target);
+// validate_on_harness on host_target(options).
 Validation validate_on_host(const Scenario& scenario, const ProfileSource& profile,
                             const ValidationOptions& options);
 // The same with one profile for every policy.

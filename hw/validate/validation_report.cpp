@@ -81,7 +81,7 @@ std::string error_text(const std::optional<double>& e) {
 nlohmann::ordered_json validation_json(const Validation& v) {
   nlohmann::ordered_json j;
   j["scenario"] = v.scenario;
-  j["backend"] = "host";
+  j["backend"] = v.backend;
   j["predicted_by"] = "analytic executor with profile " + v.profile;
   j["setup"] = v.setup;
   j["notes"] = v.notes;
@@ -126,9 +126,9 @@ nlohmann::ordered_json validation_json(const Validation& v) {
 
 std::string format_validation(const Validation& v) {
   std::string out = fmt::format(
-      "validate: {} on the host backend, predicted by the analytic "
+      "validate: {} on the {} backend, predicted by the analytic "
       "executor with {}\n  {}\n",
-      v.scenario, v.profile, v.setup);
+      v.scenario, v.backend, v.profile, v.setup);
   for (const std::string& n : v.notes) out += "  note: " + n + "\n";
   out += fmt::format("\n{:<20} {:<20} {:>12} {:>12} {:>9}\n", "policy", "metric", "measured",
                      "predicted", "error");

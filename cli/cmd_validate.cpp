@@ -1,5 +1,5 @@
-// `ckptlab validate --backend host <scenario>`: runs each policy on the host harness with
-// injected failures, predicts the same runs with the analytic executor and a calibrated profile,
+// `ckptlab validate --backend host|cuda <scenario>`: runs each policy on the hardware harness
+// (host memory and threads, or one GPU) with injected failures, predicts the same runs with the analytic executor and a calibrated profile,
 // prints the per-metric prediction error and writes validation.json.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,6 +14,8 @@
 #include "cluster/hardware_profile.hpp"
 #include "commands.hpp"
 #include "hw/calibrate/calibrate.hpp"
+#include "hw/calibrate/cuda_calibrate.hpp"
+#include "hw/validate/cuda_validation.hpp"
 #include "hw/validate/validation.hpp"
 #include "scenario/scenario.hpp"
 #include "util/config_node.hpp"
@@ -25,14 +27,17 @@ namespace fs = std::filesystem;
 namespace ckptlab {
 
 int validate_command(const std::vector<std::string>& args) {
-  po::options_description options("ckptlab validate --backend host <scenario.yaml> [options]");
+  po::options_description options(
+      "ckptlab validate --backend host|cuda <scenario.yaml> [options]");
   std::string backend = "host", profile_path, out, dir, budget = "128MiB", compute = "50ms";
   std::vector<std::string> overrides;
   std::int64_t iterations = 30, interval = 0;
   int failures = 2, ranks = 4, repeats = 3;
   std::int64_t seed = 1;
   options.add_options()("help,h", "this help")(
-      "backend", po::value(&backend), "host (the cuda backend runs calibrate and its tests only)")(
+      "backend", po::value(&backend),
+      "host (threads, memory, loopback sockets) or cuda (every harness rank on GPU 0; policies "
+      "that replicate to peers are skipped)")(
       "iterations", po::value(&iterations), "iterations of surviving progress per policy (30)")(
       "profile", po::value(&profile_path),
       "calibrated profile for the predictions (from ckptlab calibrate; default: a quick "
@@ -56,13 +61,8 @@ int validate_command(const std::vector<std::string>& args) {
   if (!parse_command_line(args, options, vm, &positional)) return 0;
   if (scenario_path.empty())
     throw std::invalid_argument("validate needs a scenario file (see --help)");
-  if (backend == "cuda") {
-    std::fprintf(stderr,
-                 "ckptlab validate: --backend cuda is not implemented yet (the CUDA "
-                 "executor, its tests and calibrate --backend cuda are); use --backend host\n");
-    return 1;
-  }
-  if (backend != "host") throw std::invalid_argument("--backend must be host or cuda");
+  if (backend != "host" && backend != "cuda")
+    throw std::invalid_argument("--backend must be host or cuda");
   if (iterations < 2 || iterations > 100000)
     throw std::invalid_argument("--iterations must be in [2, 100000]");
   if (failures < 0 || failures > 100) throw std::invalid_argument("--failures must be in [0, 100]");
@@ -72,6 +72,19 @@ int validate_command(const std::vector<std::string>& args) {
   if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
 
   const Scenario scenario = load_scenario(scenario_path, overrides);
+  if (backend == "cuda") {
+#ifdef CKPTLAB_HAVE_CUDA
+    std::string why;
+    if (!hw::cuda_calibration_possible(&why)) {
+      std::fprintf(stderr, "ckptlab validate: %s\n", why.c_str());
+      return 1;
+    }
+#else
+    std::fprintf(stderr,
+                 "ckptlab validate: this build has no CUDA backend (no nvcc at configure time)\n");
+    return 1;
+#endif
+  }
   hw::ValidationOptions o;
   o.iterations = iterations;
   o.failures = failures;
@@ -131,9 +144,13 @@ int validate_command(const std::vector<std::string>& args) {
     c.dir = o.work_dir / "calibrate";
     // Each policy is predicted with a calibration measured just before its run: this machine's
     // disk and CPU share drift from one minute to the next (docs/hw.md).
-    profile = [c, shard_bytes, rank_bytes] {
+    profile = [c, shard_bytes, rank_bytes, backend] {
+#ifdef CKPTLAB_HAVE_CUDA
+      const hw::Calibration cal = backend == "cuda" ? hw::calibrate_cuda(c) : hw::calibrate_host(c);
+#else
       const hw::Calibration cal = hw::calibrate_host(c);
-      const std::string name = hw::measured_profile_name("host", cal.device);
+#endif
+      const std::string name = hw::measured_profile_name(cal.backend, cal.device);
       return decode_hardware(ConfigNode::load_string(
           hw::profile_yaml(cal, name, {shard_bytes, rank_bytes / 8 * 8, shard_bytes}), name));
     };
@@ -142,7 +159,13 @@ int validate_command(const std::vector<std::string>& args) {
         "compute slow-down at this run's sizes) measured just before it";
   }
 
+#ifdef CKPTLAB_HAVE_CUDA
+  hw::Validation v = backend == "cuda"
+                         ? hw::validate_on_harness(scenario, profile, o, hw::cuda_target(o))
+                         : hw::validate_on_host(scenario, profile, o);
+#else
   hw::Validation v = hw::validate_on_host(scenario, profile, o);
+#endif
   if (!profile_note.empty()) v.notes.push_back(profile_note);
   std::fputs(hw::format_validation(v).c_str(), stdout);
   if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path());

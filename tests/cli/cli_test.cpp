@@ -23,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::AllOf;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -352,6 +353,24 @@ TEST_F(CliTest, ModelsShowUnknownExitsTwoListingKnownNames) {
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.err, AllOf(HasSubstr("\"nope\""), HasSubstr("deepseek-v3")));
   EXPECT_THAT(r.err, Not(HasSubstr("terminate called")));
+}
+
+TEST_F(CliTest, ValidateOnCudaRunsOnAGpuOrSaysWhyNot) {
+  // Without a GPU (CI) the command says so and exits 1 without writing; with one (the device
+  // machine) it runs the storage policies on the GPU and skips those that replicate to peers.
+  const Result r = ckptlab(
+      "validate --backend cuda " CKPTLAB_SOURCE_DIR "/tests/hw/data/tiny_validate.yaml "
+      "--profile " CKPTLAB_SOURCE_DIR "/scenarios/hardware/host-amd-epyc-measured.yaml "
+      "--iterations 6 --budget 8MiB --compute 5ms --repeats 1 --failures 1 -o v/validation.json");
+  if (r.status == 1) {
+    EXPECT_THAT(r.err, AnyOf(HasSubstr("no CUDA device present"),
+                             HasSubstr("this build has no CUDA backend")));
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "v" / "validation.json"));
+    return;
+  }
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("on the cuda backend"), HasSubstr("0 bit mismatches"),
+                           HasSubstr("skipped: in_memory")));
 }
 
 }  // namespace

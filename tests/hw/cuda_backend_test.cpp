@@ -11,11 +11,14 @@
 
 #include "cluster/hardware_profile.hpp"
 #include "hw/calibrate/cuda_calibrate.hpp"
+#include "hw/cuda/cuda_backend.hpp"
 #include "hw/cuda/cuda_executor.hpp"
 #include "hw/cuda/cuda_trainer.hpp"
 #include "hw/cuda/device_info.hpp"
 #include "hw/cuda/nccl_comm.hpp"
 #include "hw/persist/checkpoint_store.hpp"
+#include "hw/validate/cuda_validation.hpp"
+#include "scenario/scenario.hpp"
 #include "util/config_node.hpp"
 #endif
 
@@ -129,6 +132,52 @@ TEST(CudaBackend, CalibrationWritesAProfileThatDecodeHardwareAccepts) {
       ConfigNode::load_string(profile_yaml(c, measured_profile_name("cuda", c.device)), "cuda"));
   EXPECT_NEAR(h.pcie_d2h.value, c.table("cuda_d2h_pinned").largest().algbw,
               0.001 * h.pcie_d2h.value);
+}
+
+// Runs without a GPU: what the CUDA backend refuses is decided from the plan alone.
+TEST(CudaBackend, CannotRunNamesTheOpsTheCudaExecutorLacks) {
+  const HarnessLayout layout = make_uniform_layout(2, 2, 1 << 16);
+  TrainerState shape(layout, 1);
+  EXPECT_FALSE(cuda_cannot_run({testing::checkpoint_plan(shape), {}}).has_value());
+  EXPECT_FALSE(cuda_cannot_run({testing::load_plan(shape, Tier::kStorage), {}}).has_value());
+  const auto replicate = cuda_cannot_run({testing::replicate_plan(shape), {}});
+  ASSERT_TRUE(replicate.has_value());
+  EXPECT_NE(replicate->find("one GPU per harness rank"), std::string::npos) << *replicate;
+  Plan fetch;
+  fetch.add(testing::make_op(OpKind::kTransfer, Tier::kPeerHost, Tier::kHost, testing::whole_state(shape), true));
+  EXPECT_NE(cuda_cannot_run({fetch, {}}).value_or("").find("transfer"), std::string::npos);
+  HarnessPlan selected{testing::checkpoint_plan(shape), {}};
+  selected.shards.resize(selected.plan.ops.size());
+  selected.shards[0] = OpShards{{{0}, {0}}, {}, true};
+  EXPECT_NE(cuda_cannot_run(selected).value_or("").find("selection of shards"), std::string::npos);
+}
+
+TEST(CudaBackend, ValidateRunsTheStoragePoliciesBitExactAndSkipsThoseThatReplicate) {
+  SKIP_WITHOUT_GPU();
+  testing::TestDir dir;
+  const Scenario s =
+      load_scenario(std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {});
+  ValidationOptions o;
+  o.iterations = 12;
+  o.failures = 2;
+  o.harness = {4, Bytes{8 << 20}, 8, 4};
+  o.compute = Seconds{0.005};
+  o.work_dir = dir.path();
+  HardwareProfile profile = s.hardware;  // any profile: this test checks the run, not the error
+  const Validation v =
+      validate_on_harness(s, [profile] { return profile; }, o, cuda_target(o));
+  EXPECT_EQ(v.backend, "cuda");
+  ASSERT_EQ(v.policies.size(), 4u);
+  EXPECT_EQ(v.bit_mismatches(), 0);
+  for (const PolicyValidation& p : v.policies) {
+    const bool replicates = p.label == "in_memory" || p.label == "moetion";
+    EXPECT_EQ(p.skipped.has_value(), replicates) << p.label;
+    if (replicates) continue;
+    ASSERT_EQ(p.runs.size(), 1u);
+    EXPECT_TRUE(p.runs[0].measured.final_bit_exact) << p.label;
+    EXPECT_EQ(p.runs[0].measured.recoveries.size(), 2u) << p.label;
+    for (const RecoveryRecord& r : p.runs[0].measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
+  }
 }
 
 #else

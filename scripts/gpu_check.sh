@@ -6,9 +6,10 @@
 # It unpacks .debs into /tmp/deb (never into /), builds ckptlab and hw_tests with the CUDA
 # backend (SimGrid, MPI and the benchmarks off), runs hw_tests (the CudaBackend.* tests run on
 # the device; they skip without one), measures the device with `ckptlab calibrate --backend
-# cuda`, and validates the host backend on that machine's CPUs. Everything it prints and writes
-# goes to $OUT (default out/gpu/): gpu_check.log, nvidia-smi.txt, hw_tests.json,
-# gpu-measured.yaml, validation-host.json. A failing step is reported and the later ones still
+# cuda`, validates the default scenario on the GPU with that profile (`validate --backend cuda`)
+# and then the host backend on that machine's CPUs (one run per policy, to stay within the call's
+# 10 minutes). Everything it prints and writes goes to $OUT (default out/gpu/): gpu_check.log,
+# nvidia-smi.txt, hw_tests.json, gpu-measured.yaml, validation-cuda.json, validation-host.json. A failing step is reported and the later ones still
 # run; the exit status is that of the first failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,7 +70,9 @@ step build ninja -C "$root/build-gpu" -j "$jobs" ckptlab hw_tests || exit "$stat
 ckptlab=$root/build-gpu/cli/ckptlab
 step hw_tests "$root/build-gpu/tests/hw_tests" --gtest_output="json:$out/hw_tests.json"
 step calibrate "$ckptlab" calibrate --backend cuda --out "$out/gpu-measured.yaml"
-step validate-host "$ckptlab" validate --backend host scenarios/default.yaml \
+step validate-cuda "$ckptlab" validate --backend cuda scenarios/default.yaml \
+  --profile "$out/gpu-measured.yaml" --out "$out/validation-cuda.json"
+step validate-host "$ckptlab" validate --backend host scenarios/default.yaml --repeats 1 \
   --out "$out/validation-host.json"
 echo "gpu_check: exit $status; files in $out"
 exit "$status"

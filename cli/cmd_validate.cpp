@@ -1,6 +1,7 @@
 // `ckptlab validate --backend host|cuda <scenario>`: runs each policy on the hardware harness
-// (host memory and threads, or one GPU) with injected failures, predicts the same runs with the analytic executor and a calibrated profile,
-// prints the per-metric prediction error and writes validation.json.
+// (host memory and threads, or one GPU) with injected failures, predicts the same runs with the
+// analytic executor and a calibrated profile, prints the per-metric prediction error and writes
+// validation.json.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,8 +11,8 @@
 #include <filesystem>
 
 #include "atomic_file.hpp"
-#include "command_line.hpp"
 #include "cluster/hardware_profile.hpp"
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "hw/calibrate/calibrate.hpp"
 #include "hw/calibrate/cuda_calibrate.hpp"
@@ -27,8 +28,7 @@ namespace fs = std::filesystem;
 namespace ckptlab {
 
 int validate_command(const std::vector<std::string>& args) {
-  po::options_description options(
-      "ckptlab validate --backend host|cuda <scenario.yaml> [options]");
+  po::options_description options("ckptlab validate --backend host|cuda <scenario.yaml> [options]");
   std::string backend = "host", profile_path, out, dir, budget = "128MiB", compute = "50ms";
   std::vector<std::string> overrides;
   std::int64_t iterations = 30, interval = 0;
@@ -37,8 +37,8 @@ int validate_command(const std::vector<std::string>& args) {
   options.add_options()("help,h", "this help")(
       "backend", po::value(&backend),
       "host (threads, memory, loopback sockets) or cuda (every harness rank on GPU 0; policies "
-      "that replicate to peers are skipped)")(
-      "iterations", po::value(&iterations), "iterations of surviving progress per policy (30)")(
+      "that replicate to peers are skipped)")("iterations", po::value(&iterations),
+                                              "iterations of surviving progress per policy (30)")(
       "profile", po::value(&profile_path),
       "calibrated profile for the predictions (from ckptlab calibrate; default: a quick "
       "calibration now)")(

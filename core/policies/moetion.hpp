@@ -88,9 +88,9 @@ class MoetionPolicy final : public Policy {
 // which of its ops carry the slot (the sparse snapshot and its replicates; the last slot's
 // dense snapshot + persist are not). The hardware harness maps a slot onto its own shards.
 struct MoetionSlotPlan {
-  std::int64_t slot = 0;      // 0 .. w_sparse - 1
+  std::int64_t slot = 0;  // 0 .. w_sparse - 1
   std::int64_t w_sparse = 1;
-  size_t snapshot_op = 0;     // GPU -> host: the slot's state plus the upstream logs
+  size_t snapshot_op = 0;             // GPU -> host: the slot's state plus the upstream logs
   std::vector<size_t> replicate_ops;  // host -> peer host: the slot's state
 };
 // nullopt for any plan that is not a MoEtion slot.

@@ -36,7 +36,7 @@ class HarnessBackend {
   // restored, none after `to`), and doing it.
   virtual bool can_catch_up(int rank, std::int64_t to) const = 0;
   virtual void catch_up(int rank, std::int64_t to) = 0;
-  virtual void destroy(int rank) = 0;  // a failure: poisons the rank's state
+  virtual void destroy(int rank) = 0;                  // a failure: poisons the rank's state
   virtual std::uint64_t checksum(int rank) const = 0;  // XXH3-64 of its state, shards in order
 
   // --- the executor (HostExecutor's contract: start returns after the blocking ops)

@@ -60,19 +60,21 @@ HarnessPlan PlanScaler::map(const Plan& plan) const {
   if (!slot) return out;
   OpShards state;
   state.starts_window = slot->slot == 0;
-  for (const RankLayout& r : layout_.ranks) state.ranks.push_back(slot_shards(r, slot->slot, slot->w_sparse));
+  for (const RankLayout& r : layout_.ranks)
+    state.ranks.push_back(slot_shards(r, slot->slot, slot->w_sparse));
   OpShards snapshot = state;
   for (size_t r = 0; r < world; ++r) {
     const RankLayout& l = layout_.ranks[r];
     const auto s = static_cast<size_t>(l.scenario_rank);
     const Op& snap = plan.ops.at(slot->snapshot_op);
     const std::int64_t replicated =
-        slot->replicate_ops.empty() ? snap.rank_bytes.at(s).value
-                                    : plan.ops.at(slot->replicate_ops.front()).rank_bytes.at(s).value;
+        slot->replicate_ops.empty()
+            ? snap.rank_bytes.at(s).value
+            : plan.ops.at(slot->replicate_ops.front()).rank_bytes.at(s).value;
     const std::int64_t logs = std::max<std::int64_t>(0, snap.rank_bytes.at(s).value - replicated);
-    snapshot.log_bytes.push_back(std::llround(static_cast<double>(logs) *
-                                              static_cast<double>(l.bytes()) /
-                                              static_cast<double>(l.scenario_bytes)));
+    snapshot.log_bytes.push_back(
+        std::llround(static_cast<double>(logs) * static_cast<double>(l.bytes()) /
+                     static_cast<double>(l.scenario_bytes)));
   }
   out.shards.resize(out.plan.ops.size());
   const auto assign = [&](size_t i, const OpShards& sel) {

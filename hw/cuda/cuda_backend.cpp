@@ -10,17 +10,19 @@ std::optional<std::string> cuda_cannot_run(const HarnessPlan& plan) {
   for (size_t i = 0; i < plan.plan.ops.size(); ++i) {
     const Op& op = plan.plan.ops[i];
     if (i < plan.shards.size() && plan.shards[i]) {
-      return fmt::format("op '{}' moves a selection of shards, which the CUDA executor does not "
-                         "implement yet",
-                         op.label);
+      return fmt::format(
+          "op '{}' moves a selection of shards, which the CUDA executor does not "
+          "implement yet",
+          op.label);
     }
     if (op.kind == OpKind::kTransfer)
       return fmt::format("op '{}' is a transfer, which the CUDA executor does not implement yet",
                          op.label);
     if (op.kind == OpKind::kReplicate) {
-      return fmt::format("op '{}' replicates to a peer, which needs one GPU per harness rank "
-                         "(NCCL); every rank is on one GPU here",
-                         op.label);
+      return fmt::format(
+          "op '{}' replicates to a peer, which needs one GPU per harness rank "
+          "(NCCL); every rank is on one GPU here",
+          op.label);
     }
   }
   return std::nullopt;

@@ -200,9 +200,7 @@ void HostExecutor::lose_host_memory(int rank) {
 
 bool HostExecutor::running() const { return runner_ && !runner_->finished(); }
 
-bool HostExecutor::gpu_reads_in_flight() const {
-  return runner_ && runner_->gpu_reads_in_flight();
-}
+bool HostExecutor::gpu_reads_in_flight() const { return runner_ && runner_->gpu_reads_in_flight(); }
 
 void HostExecutor::wait_gpu_reads() {
   if (runner_) runner_->wait_gpu_reads();
@@ -256,9 +254,9 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
         snapshot_slot_[r] = static_cast<int>(older_slot(own));
         own[static_cast<size_t>(snapshot_slot_[r])].clear();
       } else if (op.kind == OpKind::kReplicate && sel) {
-        replica_slot_[r] = building_slot(
-            slots_[static_cast<size_t>(next(static_cast<int>(r)))].window_replica,
-            sel->starts_window);
+        replica_slot_[r] =
+            building_slot(slots_[static_cast<size_t>(next(static_cast<int>(r)))].window_replica,
+                          sel->starts_window);
       }
     }
   }
@@ -286,7 +284,8 @@ void HostExecutor::reserve(const HarnessPlan& plan) {
       const int rank = static_cast<int>(r);
       if (op.kind == OpKind::kSnapshot) {
         for (Slot& s : sel ? slots_[r].window : slots_[r].own) allocate(s, rank);
-        const auto logs = static_cast<size_t>(!sel || sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);
+        const auto logs =
+            static_cast<size_t>(!sel || sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);
         if (activations_[r].size() < logs) {
           activations_[r] = HostBuffer(logs);
           std::memset(activations_[r].data(), 0xA5, logs);

@@ -133,7 +133,7 @@ class HostExecutor final : public Executor {
     std::vector<std::int64_t> shard_version;  // per shard: the iteration it holds, -1: none
     std::size_t leading() const;              // shards held from the first one on
     bool holds_all() const;
-    void clear();                             // forgets the version and every shard
+    void clear();  // forgets the version and every shard
     // Shards 0..n-1 of `from` (their tags too), as version `v`.
     void take_leading(const Slot& from, std::size_t n, std::int64_t v);
   };

@@ -99,8 +99,10 @@ void HostExecutor::run_task(std::size_t i, int rank) {
   const std::size_t n = shards_covering(rank, op.rank_bytes[static_cast<size_t>(rank)]);
   try {
     if (const OpShards* sel = selection(i)) {
-      if (op.kind == OpKind::kSnapshot) snapshot_window(op, rank, *sel);
-      else replicate_window(op, rank, *sel);
+      if (op.kind == OpKind::kSnapshot)
+        snapshot_window(op, rank, *sel);
+      else
+        replicate_window(op, rank, *sel);
       return;
     }
     switch (op.kind) {
@@ -165,11 +167,10 @@ void HostExecutor::snapshot_window(const Op& op, int rank, const OpShards& sel) 
   // A window restores only when every shard is in it (a rank whose node failed mid-window lost
   // the slots it had).
   if (!slot.holds_all()) {
-    throw std::runtime_error(fmt::format("window of version {} on rank {} misses {} of {} shards",
-                                         *version_, rank,
-                                         std::count(slot.shard_version.begin(),
-                                                    slot.shard_version.end(), -1),
-                                         slot.shard_version.size()));
+    throw std::runtime_error(
+        fmt::format("window of version {} on rank {} misses {} of {} shards", *version_, rank,
+                    std::count(slot.shard_version.begin(), slot.shard_version.end(), -1),
+                    slot.shard_version.size()));
   }
   slot.version = version_;
 }
@@ -193,8 +194,8 @@ void HostExecutor::replicate_window(const Op& op, int rank, const OpShards& sel)
   }
   if (!op.completes_version) return;
   if (!dst.holds_all()) {
-    throw std::runtime_error(fmt::format("replica of rank {}'s window {} misses shards", rank,
-                                         *version_));
+    throw std::runtime_error(
+        fmt::format("replica of rank {}'s window {} misses shards", rank, *version_));
   }
   dst.version = version_;
 }
@@ -223,7 +224,8 @@ void HostExecutor::persist(const Op& op, int rank, std::size_t n) {
     // A file of version v must hold every shard as it was at v (not a window's older shards).
     const bool at_version =
         slot && slot->leading() >= n &&
-        std::all_of(slot->shard_version.begin(), slot->shard_version.begin() + static_cast<std::ptrdiff_t>(n),
+        std::all_of(slot->shard_version.begin(),
+                    slot->shard_version.begin() + static_cast<std::ptrdiff_t>(n),
                     [&](std::int64_t v) { return v == *version_; });
     if (!at_version) {
       throw std::runtime_error(fmt::format("no snapshot of version {} to persist", *version_));
@@ -270,7 +272,8 @@ void HostExecutor::load(std::size_t i, int rank, std::size_t n) {
   }
   // Each shard is at the iteration its copy holds: v for a whole-state snapshot, the iteration
   // of the slot that captured it for a window.
-  for (std::size_t k = 0; k < n; ++k) state_.rank(rank).mark_shard_restored(k, slot->shard_version[k]);
+  for (std::size_t k = 0; k < n; ++k)
+    state_.rank(rank).mark_shard_restored(k, slot->shard_version[k]);
   round->chosen = v;
 }
 

@@ -107,14 +107,13 @@ struct HostJobResult {
   double ettr() const;
 };
 
-// Runs the job on `backend` (host or CUDA). Its state must be at iteration 0; version 0 is written to the policy's durable tier
-// before the clock starts (a job starts from a saved initial state). `scaler` maps the policy's
-// plans to the harness ranks. Throws std::runtime_error when a recovery cannot restore any
-// version (the job cannot continue), never returns an unverified state silently.
+// Runs the job on `backend` (host or CUDA). Its state must be at iteration 0; version 0 is written
+// to the policy's durable tier before the clock starts (a job starts from a saved initial state).
+// `scaler` maps the policy's plans to the harness ranks. Throws std::runtime_error when a recovery
+// cannot restore any version (the job cannot continue), never returns an unverified state silently.
 // REQUIRES: reference.iterations() >= settings.iterations.
 HostJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
-                              const ReferenceChecksums& reference,
-                              const HostJobSettings& settings);
+                              const ReferenceChecksums& reference, const HostJobSettings& settings);
 // The same on the host backend.
 HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
                            ComputePhase& compute, const PlanScaler& scaler,

@@ -359,8 +359,10 @@ TEST_F(CliTest, ValidateOnCudaRunsOnAGpuOrSaysWhyNot) {
   // Without a GPU (CI) the command says so and exits 1 without writing; with one (the device
   // machine) it runs the storage policies on the GPU and skips those that replicate to peers.
   const Result r = ckptlab(
-      "validate --backend cuda " CKPTLAB_SOURCE_DIR "/tests/hw/data/tiny_validate.yaml "
-      "--profile " CKPTLAB_SOURCE_DIR "/scenarios/hardware/host-amd-epyc-measured.yaml "
+      "validate --backend cuda " CKPTLAB_SOURCE_DIR
+      "/tests/hw/data/tiny_validate.yaml "
+      "--profile " CKPTLAB_SOURCE_DIR
+      "/scenarios/hardware/host-amd-epyc-measured.yaml "
       "--iterations 6 --budget 8MiB --compute 5ms --repeats 1 --failures 1 -o v/validation.json");
   if (r.status == 1) {
     EXPECT_THAT(r.err, AnyOf(HasSubstr("no CUDA device present"),

@@ -144,7 +144,8 @@ TEST(CudaBackend, CannotRunNamesTheOpsTheCudaExecutorLacks) {
   ASSERT_TRUE(replicate.has_value());
   EXPECT_NE(replicate->find("one GPU per harness rank"), std::string::npos) << *replicate;
   Plan fetch;
-  fetch.add(testing::make_op(OpKind::kTransfer, Tier::kPeerHost, Tier::kHost, testing::whole_state(shape), true));
+  fetch.add(testing::make_op(OpKind::kTransfer, Tier::kPeerHost, Tier::kHost,
+                             testing::whole_state(shape), true));
   EXPECT_NE(cuda_cannot_run({fetch, {}}).value_or("").find("transfer"), std::string::npos);
   HarnessPlan selected{testing::checkpoint_plan(shape), {}};
   selected.shards.resize(selected.plan.ops.size());
@@ -164,8 +165,8 @@ TEST(CudaBackend, ValidateRunsTheStoragePoliciesBitExactAndSkipsThoseThatReplica
   o.compute = Seconds{0.005};
   o.work_dir = dir.path();
   HardwareProfile profile = s.hardware;  // any profile: this test checks the run, not the error
-  const Validation v =
-      validate_on_harness(s, [profile] { return profile; }, o, cuda_target(o));
+  const Validation v = validate_on_harness(
+      s, [profile] { return profile; }, o, cuda_target(o));
   EXPECT_EQ(v.backend, "cuda");
   ASSERT_EQ(v.policies.size(), 4u);
   EXPECT_EQ(v.bit_mismatches(), 0);
@@ -176,7 +177,8 @@ TEST(CudaBackend, ValidateRunsTheStoragePoliciesBitExactAndSkipsThoseThatReplica
     ASSERT_EQ(p.runs.size(), 1u);
     EXPECT_TRUE(p.runs[0].measured.final_bit_exact) << p.label;
     EXPECT_EQ(p.runs[0].measured.recoveries.size(), 2u) << p.label;
-    for (const RecoveryRecord& r : p.runs[0].measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
+    for (const RecoveryRecord& r : p.runs[0].measured.recoveries)
+      EXPECT_TRUE(r.bit_exact) << p.label;
   }
 }
 

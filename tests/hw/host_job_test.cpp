@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "exec/analytic_executor.hpp"
-#include "policy/catalog.hpp"
 #include "hw/validate/harness_policies.hpp"
 #include "hw_test_util.hpp"
+#include "policy/catalog.hpp"
 #include "scenario/scenario.hpp"
 
 namespace ckptlab::hw {
@@ -110,8 +110,8 @@ TEST_F(HostJobTest, MoetionSlotsMapOntoShardSubsetsThatCaptureEveryShardOncePerW
   // tiny_validate's moetion has a window of 3: each rank's 8 expert groups and its dense part
   // are 9 operators, 3 active per slot; a slot also copies the weights of the operators after
   // it, and the snapshot carries the stage's upstream logs.
-  auto policy = make_harness_policy(scenario_, scenario_.policies.at(3), predictor_,
-                                    {0, Seconds{0.01}, 2});
+  auto policy =
+      make_harness_policy(scenario_, scenario_.policies.at(3), predictor_, {0, Seconds{0.01}, 2});
   const RankLayout& rank0 = layout_.ranks[0];
   std::vector<int> optimizer_copies(rank0.shards.size()), weight_copies(rank0.shards.size());
   for (std::int64_t it = 1; it <= 3; ++it) {
@@ -158,8 +158,8 @@ TEST_F(HostJobTest, MoetionRecoversLocallyFromItsSparseWindowBitExact) {
   // whose replicas are complete (6, or 3 while 6's replication is in flight); every shard comes
   // back at the iteration of its slot, is replayed to the window (sparse-to-dense), and the
   // rolled-back ranks replay on to 7 while the others wait: no progress is lost.
-  const HostJobResult r = run(3, {{7, FailurePoint::kBetweenIterations, {1}},
-                                  {10, FailurePoint::kMidSnapshot, {2}}});
+  const HostJobResult r =
+      run(3, {{7, FailurePoint::kBetweenIterations, {1}}, {10, FailurePoint::kMidSnapshot, {2}}});
   expect_sound(r, 12);
   ASSERT_EQ(r.recoveries.size(), 2u);
   for (const RecoveryRecord& rec : r.recoveries) {

@@ -1,4 +1,4 @@
-// What a short training job on the hardware harness drives (hw/host/host_job): a backend's
+// What a short training job on the hardware harness drives (hw/validate/harness_job): a backend's
 // trainer state, its compute phase and its executor behind one interface, so that the same job
 // loop, failure injection and bit-exact checks run on the host backend (HostBackend: memory,
 // threads, loopback sockets) and on a GPU (CudaBackend: device memory, CUDA streams, NCCL).

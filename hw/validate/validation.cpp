@@ -123,7 +123,7 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   const std::filesystem::path dir = c.o.work_dir / fmt::format("policy{}", i);
   std::filesystem::remove_all(dir);
   std::unique_ptr<HarnessBackend> backend = c.target.make(c.layout, dir);
-  HostJobSettings settings;
+  HarnessJobSettings settings;
   settings.iterations = c.o.iterations;
   settings.failures = schedule(c.o, first, c.layout.world(), c.o.seed + i);
   settings.reserve_for = {&first};
@@ -132,7 +132,7 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   r.measured = run_harness_job(*policy, *backend, c.scaler, c.reference, settings);
   backend.reset();
   std::filesystem::remove_all(dir);
-  const HostJobResult& m = r.measured;
+  const HarnessJobResult& m = r.measured;
 
   // The same plans on the analytic executor with the calibrated profile.
   auto model = make_harness_policy(c.scenario, entry, predictor, c.run);

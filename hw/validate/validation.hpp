@@ -22,7 +22,7 @@
 #include "cluster/hardware_profile.hpp"
 #include "hw/common/harness_backend.hpp"
 #include "hw/common/state_layout.hpp"
-#include "hw/host/host_job.hpp"
+#include "hw/validate/harness_job.hpp"
 #include "job/job_run.hpp"
 #include "scenario/scenario.hpp"
 
@@ -54,7 +54,7 @@ struct MetricError {
 struct PolicyRun {
   std::string profile;  // name of the profile that predicted it
   std::string description;
-  HostJobResult measured;
+  HarnessJobResult measured;
   JobResult predicted;
   std::vector<MetricError> metrics;
 };

@@ -17,7 +17,7 @@ nlohmann::ordered_json ledger_json(const Ledger& l) {
   return j;
 }
 
-nlohmann::ordered_json measured_json(const HostJobResult& m) {
+nlohmann::ordered_json measured_json(const HarnessJobResult& m) {
   nlohmann::ordered_json j;
   j["ettr"] = m.ettr();
   j["wall_s"] = static_cast<double>(m.wall) / 1e9;

@@ -64,7 +64,7 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   for (const PolicyValidation& p : v.policies) {
     ASSERT_FALSE(p.skipped.has_value()) << p.label << ": " << *p.skipped;
     ASSERT_EQ(p.runs.size(), 1u) << p.label;
-    const HostJobResult& measured = p.runs[0].measured;
+    const HarnessJobResult& measured = p.runs[0].measured;
     EXPECT_TRUE(measured.final_bit_exact) << p.label;
     EXPECT_EQ(measured.iterations, 12) << p.label;
     EXPECT_EQ(measured.recoveries.size(), 2u) << p.label;

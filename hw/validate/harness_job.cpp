@@ -1,4 +1,4 @@
-#include "hw/host/host_job.hpp"
+#include "hw/validate/harness_job.hpp"
 
 #include <fmt/format.h>
 
@@ -42,10 +42,10 @@ Op whole_state_op(const HarnessBackend& s, OpKind kind, Tier from, Tier to,
   return op;
 }
 
-class HostJob {
+class HarnessJob {
  public:
-  HostJob(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
-          const ReferenceChecksums& reference, const HostJobSettings& settings)
+  HarnessJob(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+          const ReferenceChecksums& reference, const HarnessJobSettings& settings)
       : policy_(policy),
         executor_(backend),
         state_(backend),
@@ -58,7 +58,7 @@ class HostJob {
     }
   }
 
-  HostJobResult run() {
+  HarnessJobResult run() {
     seed_initial_version();
     for (const Plan* p : settings_.reserve_for) executor_.reserve(scaler_.map(*p));
     executor_.set_failure_hook([this](const HookPoint& p) { maybe_fire(p); });
@@ -384,7 +384,7 @@ class HostJob {
   HarnessBackend& state_;
   const PlanScaler& scaler_;
   const ReferenceChecksums& reference_;
-  const HostJobSettings& settings_;
+  const HarnessJobSettings& settings_;
 
   Clock::time_point t0_;
   Nanos last_ = 0;
@@ -397,7 +397,7 @@ class HostJob {
   std::atomic<Nanos> fired_at_{0};
   Nanos plan_start_ = 0;
   CheckpointRecord current_;
-  HostJobResult result_;
+  HarnessJobResult result_;
 };
 
 }  // namespace
@@ -414,21 +414,21 @@ const char* failure_point_name(FailurePoint p) {
   return "?";
 }
 
-double HostJobResult::ettr() const {
+double HarnessJobResult::ettr() const {
   return wall > 0
              ? static_cast<double>(ledger.of(TimeCategory::kProductive)) / static_cast<double>(wall)
              : 0;
 }
 
-HostJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+HarnessJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
                               const ReferenceChecksums& reference,
-                              const HostJobSettings& settings) {
-  return HostJob(policy, backend, scaler, reference, settings).run();
+                              const HarnessJobSettings& settings) {
+  return HarnessJob(policy, backend, scaler, reference, settings).run();
 }
 
-HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
+HarnessJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
                            ComputePhase& compute, const PlanScaler& scaler,
-                           const ReferenceChecksums& reference, const HostJobSettings& settings) {
+                           const ReferenceChecksums& reference, const HarnessJobSettings& settings) {
   HostBackend backend(executor, state, compute);
   return run_harness_job(policy, backend, scaler, reference, settings);
 }

@@ -1,7 +1,7 @@
 // Short jobs on the host harness, driven by the real policies, with failures injected between
 // iterations, in the middle of a snapshot and in the middle of a persist: every recovery restores
 // the newest complete version bit for bit, and the measured ledger sums to the wall time.
-#include "hw/host/host_job.hpp"
+#include "hw/validate/harness_job.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +25,7 @@ class HostJobTest : public ::testing::Test {
         predictor_(scaler_, analytic_),
         compute_(ComputePhase::with_gemms(20)) {}
 
-  HostJobResult run(size_t policy_index, std::vector<FailureInjection> failures,
+  HarnessJobResult run(size_t policy_index, std::vector<FailureInjection> failures,
                     std::int64_t iterations = 12) {
     TrainerState state(layout_, 5);
     const ReferenceChecksums ref(layout_, 5, 4, iterations);
@@ -33,13 +33,13 @@ class HostJobTest : public ::testing::Test {
                       {dir_.path() / "storage", dir_.path() / "local", 2, Seconds{10}, true});
     auto policy = make_harness_policy(scenario_, scenario_.policies.at(policy_index), predictor_,
                                       {0, Seconds{0.01}, 2});
-    HostJobSettings settings;
+    HarnessJobSettings settings;
     settings.iterations = iterations;
     settings.failures = std::move(failures);
     return run_host_job(*policy, exec, state, compute_, scaler_, ref, settings);
   }
 
-  static void expect_sound(const HostJobResult& r, std::int64_t iterations) {
+  static void expect_sound(const HarnessJobResult& r, std::int64_t iterations) {
     EXPECT_EQ(r.iterations, iterations);
     EXPECT_TRUE(r.final_bit_exact);
     EXPECT_EQ(r.bit_mismatches, 0);
@@ -61,7 +61,7 @@ class HostJobTest : public ::testing::Test {
 };
 
 TEST_F(HostJobTest, SyncFullRecoversFromEveryKindOfFailureBitExact) {
-  const HostJobResult r = run(0, {{5, FailurePoint::kBetweenIterations, {1}},
+  const HarnessJobResult r = run(0, {{5, FailurePoint::kBetweenIterations, {1}},
                                   {6, FailurePoint::kMidSnapshot, {2}},
                                   {7, FailurePoint::kMidPersist, {0, 3}}});
   expect_sound(r, 12);
@@ -86,7 +86,7 @@ TEST_F(HostJobTest, SyncFullRecoversFromEveryKindOfFailureBitExact) {
 TEST_F(HostJobTest, AsyncTwoLevelPersistsInTheBackgroundAndSurvivesAMidPersistFailure) {
   // The persist of version 4 runs beside iterations 5, 6, ...; the failure tears it, and is
   // noticed after the iteration it struck in (or when the checkpoint at 8 waits for it).
-  const HostJobResult r = run(1, {{3, FailurePoint::kMidPersist, {2}}});
+  const HarnessJobResult r = run(1, {{3, FailurePoint::kMidPersist, {2}}});
   expect_sound(r, 12);
   ASSERT_EQ(r.recoveries.size(), 1u);
   EXPECT_EQ(r.recoveries[0].point, FailurePoint::kMidPersist);
@@ -97,7 +97,7 @@ TEST_F(HostJobTest, AsyncTwoLevelPersistsInTheBackgroundAndSurvivesAMidPersistFa
 }
 
 TEST_F(HostJobTest, InMemoryRecoversAFailedNodeFromItsPeerOverLoopback) {
-  const HostJobResult r = run(2, {{7, FailurePoint::kBetweenIterations, {1}}});
+  const HarnessJobResult r = run(2, {{7, FailurePoint::kBetweenIterations, {1}}});
   expect_sound(r, 12);
   ASSERT_EQ(r.recoveries.size(), 1u);
   // Checkpoints every 3 iterations, replicated in the background: version 6 if its replication
@@ -158,7 +158,7 @@ TEST_F(HostJobTest, MoetionRecoversLocallyFromItsSparseWindowBitExact) {
   // whose replicas are complete (6, or 3 while 6's replication is in flight); every shard comes
   // back at the iteration of its slot, is replayed to the window (sparse-to-dense), and the
   // rolled-back ranks replay on to 7 while the others wait: no progress is lost.
-  const HostJobResult r =
+  const HarnessJobResult r =
       run(3, {{7, FailurePoint::kBetweenIterations, {1}}, {10, FailurePoint::kMidSnapshot, {2}}});
   expect_sound(r, 12);
   ASSERT_EQ(r.recoveries.size(), 2u);

@@ -52,7 +52,7 @@ struct FailureInjection {
   std::vector<int> ranks = {0};
 };
 
-struct HostJobSettings {
+struct HarnessJobSettings {
   std::int64_t iterations = 20;            // the job ends when this much progress survives
   std::vector<FailureInjection> failures;  // each strikes once, in order
   // Bound on iterations executed in total (0: 4 x iterations + 100), so that a policy that
@@ -60,7 +60,7 @@ struct HostJobSettings {
   std::int64_t max_executed_iterations = 0;
   // Plans whose host buffers are reserved before the clock starts (HostExecutor::reserve), as a
   // real job pins its host memory at start-up; others allocate theirs on first use, in the
-  // stall of the checkpoint that needs them. Not owned; they must outlive run_host_job.
+  // stall of the checkpoint that needs them. Not owned; they must outlive run_harness_job.
   std::vector<const Plan*> reserve_for;
 };
 
@@ -92,7 +92,7 @@ struct RecoveryRecord {
   std::vector<std::string> notes;  // fallbacks from the load
 };
 
-struct HostJobResult {
+struct HarnessJobResult {
   Ledger ledger;
   Nanos wall = 0;
   std::int64_t iterations = 0;           // surviving progress at the end
@@ -112,11 +112,11 @@ struct HostJobResult {
 // `scaler` maps the policy's plans to the harness ranks. Throws std::runtime_error when a recovery
 // cannot restore any version (the job cannot continue), never returns an unverified state silently.
 // REQUIRES: reference.iterations() >= settings.iterations.
-HostJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
-                              const ReferenceChecksums& reference, const HostJobSettings& settings);
+HarnessJobResult run_harness_job(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
+                              const ReferenceChecksums& reference, const HarnessJobSettings& settings);
 // The same on the host backend.
-HostJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
+HarnessJobResult run_host_job(Policy& policy, HostExecutor& executor, TrainerState& state,
                            ComputePhase& compute, const PlanScaler& scaler,
-                           const ReferenceChecksums& reference, const HostJobSettings& settings);
+                           const ReferenceChecksums& reference, const HarnessJobSettings& settings);
 
 }  // namespace ckptlab::hw

@@ -14,6 +14,7 @@
 #include "cluster/hardware_profile.hpp"
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "progress.hpp"
 #include "hw/calibrate/calibrate.hpp"
 #include "hw/calibrate/cuda_calibrate.hpp"
 #include "hw/validate/cuda_validation.hpp"
@@ -159,6 +160,10 @@ int validate_command(const std::vector<std::string>& args) {
         "compute slow-down at this run's sizes) measured just before it";
   }
 
+  ProgressReporter progress("done");
+  o.progress = [&progress](const std::string& what, double done) {
+    progress.update("validate: " + what, done);
+  };
 #ifdef CKPTLAB_HAVE_CUDA
   hw::Validation v = backend == "cuda"
                          ? hw::validate_on_harness(scenario, profile, o, hw::cuda_target(o))
@@ -166,6 +171,7 @@ int validate_command(const std::vector<std::string>& args) {
 #else
   hw::Validation v = hw::validate_on_host(scenario, profile, o);
 #endif
+  progress.finish();
   if (!profile_note.empty()) v.notes.push_back(profile_note);
   std::fputs(hw::format_validation(v).c_str(), stdout);
   if (out_path.has_parent_path()) fs::create_directories(out_path.parent_path());

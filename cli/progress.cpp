@@ -6,8 +6,11 @@
 
 namespace ckptlab {
 
-ProgressReporter::ProgressReporter()
-    : start_(std::chrono::steady_clock::now()), last_(start_), tty_(::isatty(STDERR_FILENO) == 1) {}
+ProgressReporter::ProgressReporter(std::string done_word)
+    : start_(std::chrono::steady_clock::now()),
+      last_(start_),
+      tty_(::isatty(STDERR_FILENO) == 1),
+      done_word_(std::move(done_word)) {}
 
 ProgressReporter::~ProgressReporter() { finish(); }
 
@@ -21,11 +24,11 @@ void ProgressReporter::update(const std::string& label, double fraction) {
   last_label_ = label;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   if (tty_) {
-    std::fprintf(stderr, "\r  %-24s %5.1f%% simulated (%.0f s elapsed)   ", label.c_str(),
-                 fraction * 100, elapsed);
+    std::fprintf(stderr, "\r  %-24s %5.1f%% %s (%.0f s elapsed)   ", label.c_str(),
+                 fraction * 100, done_word_.c_str(), elapsed);
   } else {
-    std::fprintf(stderr, "  %s: %.1f%% simulated (%.0f s elapsed)\n", label.c_str(),
-                 fraction * 100, elapsed);
+    std::fprintf(stderr, "  %s: %.1f%% %s (%.0f s elapsed)\n", label.c_str(), fraction * 100,
+                 done_word_.c_str(), elapsed);
   }
   std::fflush(stderr);
   printed_ = true;

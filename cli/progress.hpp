@@ -9,7 +9,8 @@ namespace ckptlab {
 
 class ProgressReporter {
  public:
-  ProgressReporter();
+  // `done_word` follows the percentage: "simulated" (a run), "done" (a validation).
+  explicit ProgressReporter(std::string done_word = "simulated");
   ~ProgressReporter();
   // Reports `fraction` (0..1) of the task `label`; prints at most a few times per second and
   // only once a second has passed since construction.
@@ -22,6 +23,7 @@ class ProgressReporter {
   std::string last_label_;
   bool printed_ = false;
   bool tty_ = false;
+  std::string done_word_;
 };
 
 }  // namespace ckptlab

@@ -316,6 +316,11 @@ Validation validate_on_harness(const Scenario& scenario, const ProfileSource& pr
     }
     const Plan* first = probe->checkpoint_plan(probe->interval_iterations());
     for (int k = 0; k < o.repeats; ++k) {
+      if (o.progress) {
+        const double runs = static_cast<double>(scenario.policies.size()) * o.repeats;
+        o.progress(fmt::format("{} run {}/{}", entry.label, k + 1, o.repeats),
+                   static_cast<double>(i * static_cast<size_t>(o.repeats) + static_cast<size_t>(k)) / runs);
+      }
       if (!fresh) profile = profile_source();
       fresh = false;
       if (std::find(profile_names.begin(), profile_names.end(), profile->name) ==

@@ -39,6 +39,9 @@ struct ValidationOptions {
   // Runs of each policy, each predicted with a profile fetched just before it: the medians damp
   // what one run's machine noise does to the error.
   int repeats = 1;
+  // Called before each hardware run with "<policy label> run k/N" and the share of the
+  // scenario's runs done so far (the CLI's progress line); may be empty.
+  std::function<void(const std::string& what, double done)> progress;
 };
 
 struct MetricError {

@@ -45,7 +45,8 @@ int validate_command(const std::vector<std::string>& args) {
       "calibration now)")(
       "out,o", po::value(&out),
       "validation.json to write (default results/<scenario>-validate/validation.json)")(
-      "ranks", po::value(&ranks), "harness ranks (4; at most tp * pp of the scenario)")(
+      "ranks", po::value(&ranks),
+      "harness ranks (4 on the host, 1 on cuda; at most tp * pp of the scenario)")(
       "budget", po::value(&budget), "total state of the harness ranks (128MiB)")(
       "failures", po::value(&failures), "failures injected per policy (2)")(
       "repeats", po::value(&repeats),
@@ -91,7 +92,9 @@ int validate_command(const std::vector<std::string>& args) {
   o.failures = failures;
   o.repeats = repeats;
   o.interval = interval;
-  o.harness.ranks = ranks;
+  // On one GPU every harness rank shares its PCIe link, while the model gives each rank (a GPU
+  // of the scenario) its own: one rank per GPU unless asked otherwise.
+  o.harness.ranks = backend == "cuda" && !vm.count("ranks") ? 1 : ranks;
   o.harness.budget = parse_size(budget);
   o.compute = parse_duration(compute);
   o.seed = static_cast<std::uint64_t>(seed);

@@ -52,7 +52,7 @@ std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& 
       if (b != 0 && b != scaler.layout().ranks[r].bytes()) {
         return fmt::format(
             "{}: op '{}' moves part of a rank's state ({} of {} bytes on rank {}); the harness "
-            "maps only whole-state plans onto its shards",
+            "maps onto its shards only whole-state plans and MoEtion's slots",
             policy.kind(), op.label, b, scaler.layout().ranks[r].bytes(), r);
       }
     }

@@ -298,6 +298,7 @@ class HarnessJob {
         loaded = executor_.finish();
         rec.notes.insert(rec.notes.end(), loaded.notes.begin(), loaded.notes.end());
         rec.requested_version = fallback.restore_iteration;
+        rec.fell_back_to_storage = true;
       }
     }
     charge(TimeCategory::kStateLoad);

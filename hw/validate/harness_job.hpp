@@ -88,6 +88,9 @@ struct RecoveryRecord {
   std::int64_t lost_iterations = 0;
   bool bit_exact = false;  // every rank matched the reference after the load
   bool localized = false;
+  // The planned load failed (its tier's copy was gone: a replica held by a node an earlier
+  // failure took down) and the policy's storage recovery ran instead; load_s covers both.
+  bool fell_back_to_storage = false;
   double replay_s = 0;
   std::vector<std::string> notes;  // fallbacks from the load
 };

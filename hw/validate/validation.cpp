@@ -154,13 +154,17 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   for (const RecoveryRecord& rec : m.recoveries) {
     const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
     events.push_back(e);
+    // The version the hardware restored, on every tier, or on storage alone when the planned
+    // tier's copy was gone and the run fell back to storage (the failed attempt takes no time to
+    // speak of: its setup finds no version), so that both sides time the same load.
     Catalog catalog;
     for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
-      catalog.seed(rec.requested_version, t);
+      if (!rec.fell_back_to_storage || t == Tier::kStorage) catalog.seed(rec.requested_version, t);
     }
     const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
     load_m.push_back(rec.load_s);
     load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
+    model->on_recovered();  // each recovery finished on the hardware before the next failure
     restart_m.push_back(rec.restart_s);
   }
 

@@ -49,6 +49,7 @@ nlohmann::ordered_json measured_json(const HarnessJobResult& m) {
                     {"restart_s", r.restart_s},
                     {"load_s", r.load_s},
                     {"localized", r.localized},
+                    {"fell_back_to_storage", r.fell_back_to_storage},
                     {"replay_s", r.replay_s},
                     {"lost_iterations", r.lost_iterations},
                     {"bit_exact", r.bit_exact},

@@ -30,7 +30,8 @@ std::optional<std::string> cuda_cannot_run(const HarnessPlan& plan) {
 
 CudaBackend::CudaBackend(const HarnessLayout& layout, std::uint64_t seed, int tokens_per_expert,
                          int device, CudaExecutorOptions options, Seconds compute)
-    : trainer_(layout, seed, device, tokens_per_expert),
+    : ExecutorForwarding(executor_),
+      trainer_(layout, seed, device, tokens_per_expert),
       executor_(trainer_, std::move(options)),
       compute_(compute, device, trainer_.compute_stream()) {}
 

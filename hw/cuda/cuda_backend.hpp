@@ -8,7 +8,7 @@
 
 #include <memory>
 
-#include "hw/common/harness_backend.hpp"
+#include "hw/common/executor_forwarding.hpp"
 #include "hw/cuda/cuda_executor.hpp"
 #include "hw/cuda/cuda_trainer.hpp"
 
@@ -17,7 +17,7 @@ namespace ckptlab::hw {
 // Why the CUDA backend (without a communicator) cannot run `plan`; nullopt when it can.
 std::optional<std::string> cuda_cannot_run(const HarnessPlan& plan);
 
-class CudaBackend final : public HarnessBackend {
+class CudaBackend final : public ExecutorForwarding<CudaExecutor> {
  public:
   // Allocates every rank of `layout` on `device` at iteration 0 and sizes the compute phase to
   // about `compute` on the idle GPU. Throws CudaError when the device fails.
@@ -40,15 +40,6 @@ class CudaBackend final : public HarnessBackend {
 
   PlanTiming execute(const HarnessPlan& plan) override;
   void start(const HarnessPlan& plan) override;
-  bool in_flight() const override { return executor_.in_flight(); }
-  bool running() const override { return executor_.running(); }
-  bool gpu_reads_in_flight() const override { return executor_.gpu_reads_in_flight(); }
-  void wait_gpu_reads() override { executor_.wait_gpu_reads(); }
-  PlanReport finish() override { return executor_.finish(); }
-  void cancel() override { executor_.cancel(); }
-  void set_failure_hook(FailureHook hook) override { executor_.set_failure_hook(std::move(hook)); }
-  void set_load_version(std::optional<std::int64_t> v) override { executor_.set_load_version(v); }
-  void lose_host_memory(int rank) override { executor_.lose_host_memory(rank); }
   // Nothing to do: the executor allocates its pinned slots when it is built.
   void reserve(const HarnessPlan&) override {}
   std::optional<std::string> cannot_run(const HarnessPlan& plan) const override {

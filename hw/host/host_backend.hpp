@@ -2,17 +2,17 @@
 // and the HostExecutor, none of them owned.
 #pragma once
 
-#include "hw/common/harness_backend.hpp"
+#include "hw/common/executor_forwarding.hpp"
 #include "hw/host/compute_phase.hpp"
 #include "hw/host/host_executor.hpp"
 #include "hw/host/trainer_state.hpp"
 
 namespace ckptlab::hw {
 
-class HostBackend : public HarnessBackend {
+class HostBackend : public ExecutorForwarding<HostExecutor> {
  public:
   HostBackend(HostExecutor& executor, TrainerState& state, ComputePhase& compute)
-      : executor_(executor), state_(state), compute_(compute) {}
+      : ExecutorForwarding(executor), state_(state), compute_(compute) {}
 
   std::string name() const override { return "host"; }
   const HarnessLayout& layout() const override { return state_.layout(); }
@@ -29,23 +29,13 @@ class HostBackend : public HarnessBackend {
   void destroy(int rank) override { state_.rank(rank).destroy(); }
   std::uint64_t checksum(int rank) const override { return state_.rank(rank).checksum(); }
 
-  PlanTiming execute(const HarnessPlan& plan) override { return executor_.execute(plan); }
-  void start(const HarnessPlan& plan) override { executor_.start(plan); }
-  bool in_flight() const override { return executor_.in_flight(); }
-  bool running() const override { return executor_.running(); }
-  bool gpu_reads_in_flight() const override { return executor_.gpu_reads_in_flight(); }
-  void wait_gpu_reads() override { executor_.wait_gpu_reads(); }
-  PlanReport finish() override { return executor_.finish(); }
-  void cancel() override { executor_.cancel(); }
-  void set_failure_hook(FailureHook hook) override { executor_.set_failure_hook(std::move(hook)); }
-  void set_load_version(std::optional<std::int64_t> v) override { executor_.set_load_version(v); }
-  void lose_host_memory(int rank) override { executor_.lose_host_memory(rank); }
-  void reserve(const HarnessPlan& plan) override { executor_.reserve(plan); }
+  PlanTiming execute(const HarnessPlan& plan) override { return exec_.execute(plan); }
+  void start(const HarnessPlan& plan) override { exec_.start(plan); }
+  void reserve(const HarnessPlan& plan) override { exec_.reserve(plan); }
   // The host executor runs every op kind and shard selections.
   std::optional<std::string> cannot_run(const HarnessPlan&) const override { return std::nullopt; }
 
  private:
-  HostExecutor& executor_;
   TrainerState& state_;
   ComputePhase& compute_;
 };

@@ -58,7 +58,7 @@ struct HarnessJobSettings {
   // Bound on iterations executed in total (0: 4 x iterations + 100), so that a policy that
   // never makes progress ends the job instead of looping.
   std::int64_t max_executed_iterations = 0;
-  // Plans whose host buffers are reserved before the clock starts (HostExecutor::reserve), as a
+  // Plans whose host buffers are reserved before the clock starts (HarnessBackend::reserve), as a
   // real job pins its host memory at start-up; others allocate theirs on first use, in the
   // stall of the checkpoint that needs them. Not owned; they must outlive run_harness_job.
   std::vector<const Plan*> reserve_for;

@@ -31,10 +31,9 @@ struct HarnessPlan {
   // Empty, or one entry per op: nullopt for an op that moves a rank's leading shards covering
   // its rank_bytes (the whole state for a whole-state op).
   std::vector<std::optional<OpShards>> shards;
-  bool selects_shards() const {
-    for (const auto& s : shards)
-      if (s) return true;
-    return false;
+  // The shards op `op` moves, or nullptr when it moves a rank's leading shards.
+  const OpShards* selection(std::size_t op) const {
+    return op < shards.size() && shards[op] ? &*shards[op] : nullptr;
   }
 };
 

@@ -63,14 +63,13 @@ HarnessPlan PlanScaler::map(const Plan& plan) const {
   for (const RankLayout& r : layout_.ranks)
     state.ranks.push_back(slot_shards(r, slot->slot, slot->w_sparse));
   OpShards snapshot = state;
+  const Op& snap = plan.ops.at(slot->snapshot_op);
+  const Op& replica = plan.ops.at(slot->replicate_ops.empty() ? slot->snapshot_op
+                                                              : slot->replicate_ops.front());
   for (size_t r = 0; r < world; ++r) {
     const RankLayout& l = layout_.ranks[r];
     const auto s = static_cast<size_t>(l.scenario_rank);
-    const Op& snap = plan.ops.at(slot->snapshot_op);
-    const std::int64_t replicated =
-        slot->replicate_ops.empty()
-            ? snap.rank_bytes.at(s).value
-            : plan.ops.at(slot->replicate_ops.front()).rank_bytes.at(s).value;
+    const std::int64_t replicated = replica.rank_bytes.at(s).value;
     const std::int64_t logs = std::max<std::int64_t>(0, snap.rank_bytes.at(s).value - replicated);
     snapshot.log_bytes.push_back(
         std::llround(static_cast<double>(logs) * static_cast<double>(l.bytes()) /

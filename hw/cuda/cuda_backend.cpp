@@ -9,7 +9,7 @@ namespace ckptlab::hw {
 std::optional<std::string> cuda_cannot_run(const HarnessPlan& plan) {
   for (size_t i = 0; i < plan.plan.ops.size(); ++i) {
     const Op& op = plan.plan.ops[i];
-    if (i < plan.shards.size() && plan.shards[i]) {
+    if (plan.selection(i)) {
       return fmt::format(
           "op '{}' moves a selection of shards, which the CUDA executor does not "
           "implement yet",

@@ -104,10 +104,6 @@ std::size_t HostExecutor::shard_offset(int rank, std::size_t k) const {
   return static_cast<std::size_t>(rs.shard(k).data() - rs.shard(0).data());
 }
 
-const OpShards* HostExecutor::selection(std::size_t op) const {
-  return op < shards_.size() && shards_[op] ? &*shards_[op] : nullptr;
-}
-
 void HostExecutor::hook(const HookPoint& p) const {
   if (hook_) hook_(p);
 }
@@ -206,10 +202,11 @@ void HostExecutor::wait_gpu_reads() {
   if (runner_) runner_->wait_gpu_reads();
 }
 
-void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> shards) {
+void HostExecutor::start(const HarnessPlan& harness_plan) {
   if (in_flight()) throw std::logic_error("HostExecutor::start: finish() the previous plan first");
+  const Plan& plan = harness_plan.plan;
   const auto world = static_cast<size_t>(state_.world());
-  if (!shards.empty() && shards.size() != plan.ops.size())
+  if (!harness_plan.shards.empty() && harness_plan.shards.size() != plan.ops.size())
     throw std::invalid_argument("shard selections: one per op of the plan, or none");
   bool checkpoints = false;
   for (size_t i = 0; i < plan.ops.size(); ++i) {
@@ -219,11 +216,11 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
           fmt::format("op '{}' has {} ranks, the harness has {} (scale the plan first)", op.label,
                       op.rank_bytes.size(), world));
     }
-    if (!shards.empty() && shards[i]) {
+    if (const OpShards* sel = harness_plan.selection(i)) {
       if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate)
         throw std::invalid_argument(fmt::format(
             "op '{}': only snapshots and replicas move a selection of shards", op.label));
-      if (shards[i]->ranks.size() != world)
+      if (sel->ranks.size() != world)
         throw std::invalid_argument(
             fmt::format("op '{}': a shard selection for every rank is needed", op.label));
     }
@@ -239,13 +236,13 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
   if (checkpoints && !version_) {
     throw std::logic_error("a checkpoint needs every rank alive and at the same iteration");
   }
-  reserve({plan, shards});
+  reserve(harness_plan);
   snapshot_slot_.assign(world, 0);
   window_slot_.assign(world, 0);
   replica_slot_.assign(world, 0);
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     const Op& op = plan.ops[i];
-    const OpShards* sel = !shards.empty() && shards[i] ? &*shards[i] : nullptr;
+    const OpShards* sel = harness_plan.selection(i);
     for (size_t r = 0; r < world; ++r) {
       if (op.kind == OpKind::kSnapshot && sel) {
         window_slot_[r] = building_slot(slots_[r].window, sel->starts_window);
@@ -260,13 +257,12 @@ void HostExecutor::start(const Plan& plan, std::vector<std::optional<OpShards>> 
       }
     }
   }
-  plan_ = plan;
-  shards_ = std::move(shards);
+  plan_ = harness_plan;
   notes_.clear();
   load_rounds_.clear();
   load_rounds_.resize(plan.ops.size());
   runner_ = std::make_unique<PlanRunner>(
-      plan_, [this](std::size_t op, int rank) { run_task(op, rank); },
+      plan_.plan, [this](std::size_t op, int rank) { run_task(op, rank); },
       [this](std::size_t op) { setup_op(op); });
   runner_->start();
   runner_->wait_blocking();
@@ -279,7 +275,7 @@ void HostExecutor::reserve(const HarnessPlan& plan) {
   logs_.resize(world);
   for (size_t i = 0; i < plan.plan.ops.size(); ++i) {
     const Op& op = plan.plan.ops[i];
-    const OpShards* sel = i < plan.shards.size() && plan.shards[i] ? &*plan.shards[i] : nullptr;
+    const OpShards* sel = plan.selection(i);
     for (size_t r = 0; r < world && op.rank_bytes.size() == world; ++r) {
       const int rank = static_cast<int>(r);
       if (op.kind == OpKind::kSnapshot) {
@@ -311,7 +307,7 @@ PlanReport HostExecutor::finish() {
   std::vector<Tier> failed_tiers;
   std::optional<std::int64_t> loaded;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    const Op& op = plan_.ops[i];
+    const Op& op = plan_.plan.ops[i];
     const auto& r = results[i];
     if (r.skipped) report.errors.push_back(fmt::format("op {} ({}): skipped", i, op.label));
     for (const auto& e : r.errors)

@@ -91,8 +91,8 @@ class HostExecutor final : public Executor {
   // Starts `plan` and returns when its blocking ops have ended (or failed); the others continue
   // on their threads. REQUIRES: nothing in flight (finish() the previous plan first); every op's
   // rank_bytes empty or sized to the world (std::invalid_argument otherwise).
-  void start(const Plan& plan, std::vector<std::optional<OpShards>> shards = {});
-  void start(const HarnessPlan& plan) { start(plan.plan, plan.shards); }
+  void start(const HarnessPlan& plan);
+  void start(const Plan& plan) { start(HarnessPlan{plan, {}}); }
   // Allocates (and faults in) the host buffers `plan` needs, as start() would on first use: a
   // job reserves its buffers before its clock starts, as a real one pins its host memory at
   // start-up. REQUIRES: nothing in flight.
@@ -168,7 +168,6 @@ class HostExecutor final : public Executor {
   void replicate(int rank, std::size_t shards);
   void snapshot_window(const Op& op, int rank, const OpShards& sel);
   void replicate_window(const Op& op, int rank, const OpShards& sel);
-  const OpShards* selection(std::size_t op) const;
   void allocate(Slot& slot, int rank);
   std::size_t shard_offset(int rank, std::size_t k) const;
   void persist(const Op& op, int rank, std::size_t shards);
@@ -203,9 +202,8 @@ class HostExecutor final : public Executor {
 
   // State of the plan in flight.
   std::unique_ptr<PlanRunner> runner_;
-  Plan plan_;
+  HarnessPlan plan_;
   std::optional<std::int64_t> version_;
-  std::vector<std::optional<OpShards>> shards_;  // per op of plan_ (empty: none selected)
   std::vector<int> snapshot_slot_;  // per rank: the own slot this plan's snapshot writes
   std::vector<std::size_t> window_slot_;   // per rank: the window slot this plan builds
   std::vector<std::size_t> replica_slot_;  // per rank: the window replica slot at next(rank)

@@ -66,7 +66,7 @@ void HostExecutor::move_over_link(int link, bool forward, std::span<const std::b
 }
 
 void HostExecutor::setup_op(std::size_t i) {
-  const Op& op = plan_.ops[i];
+  const Op& op = plan_.plan.ops[i];
   if (op.kind == OpKind::kPersist) store_for(op.to).begin_version(*version_);
   const bool fetch = op.kind == OpKind::kTransfer && op.from == Tier::kPeerHost;
   if ((op.kind != OpKind::kLoad || op.from == Tier::kGpu) && !fetch) return;
@@ -88,7 +88,7 @@ void HostExecutor::setup_op(std::size_t i) {
 }
 
 void HostExecutor::run_task(std::size_t i, int rank) {
-  const Op& op = plan_.ops[i];
+  const Op& op = plan_.plan.ops[i];
   const auto wait = [&] {
     std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, op.compute.value)));
   };
@@ -98,7 +98,7 @@ void HostExecutor::run_task(std::size_t i, int rank) {
   }
   const std::size_t n = shards_covering(rank, op.rank_bytes[static_cast<size_t>(rank)]);
   try {
-    if (const OpShards* sel = selection(i)) {
+    if (const OpShards* sel = plan_.selection(i)) {
       if (op.kind == OpKind::kSnapshot)
         snapshot_window(op, rank, *sel);
       else
@@ -245,7 +245,7 @@ void HostExecutor::persist(const Op& op, int rank, std::size_t n) {
 }
 
 void HostExecutor::load(std::size_t i, int rank, std::size_t n) {
-  const Op& op = plan_.ops[i];
+  const Op& op = plan_.plan.ops[i];
   LoadRound* round = load_rounds_[i].get();
   if (!round) return;  // GPU -> GPU: nothing moves
   if (op.from == Tier::kLocalDisk || op.from == Tier::kStorage) {
@@ -278,7 +278,7 @@ void HostExecutor::load(std::size_t i, int rank, std::size_t n) {
 }
 
 void HostExecutor::load_from_disk(std::size_t i, int rank, std::size_t n) {
-  const Op& op = plan_.ops[i];
+  const Op& op = plan_.plan.ops[i];
   LoadRound& round = *load_rounds_[i];
   RankState& rs = state_.rank(rank);
   std::vector<CheckpointStore::ShardTarget> targets;

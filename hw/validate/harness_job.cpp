@@ -47,12 +47,11 @@ class HarnessJob {
   HarnessJob(Policy& policy, HarnessBackend& backend, const PlanScaler& scaler,
           const ReferenceChecksums& reference, const HarnessJobSettings& settings)
       : policy_(policy),
-        executor_(backend),
-        state_(backend),
+        backend_(backend),
         scaler_(scaler),
         reference_(reference),
         settings_(settings) {
-    if (state_.iteration() != 0) throw std::invalid_argument("a host job starts at iteration 0");
+    if (backend_.iteration() != 0) throw std::invalid_argument("a harness job starts at iteration 0");
     if (reference_.iterations() < settings_.iterations) {
       throw std::invalid_argument("the reference checksums do not cover the job's iterations");
     }
@@ -60,15 +59,15 @@ class HarnessJob {
 
   HarnessJobResult run() {
     seed_initial_version();
-    for (const Plan* p : settings_.reserve_for) executor_.reserve(scaler_.map(*p));
-    executor_.set_failure_hook([this](const HookPoint& p) { maybe_fire(p); });
+    for (const Plan* p : settings_.reserve_for) backend_.reserve(scaler_.map(*p));
+    backend_.set_failure_hook([this](const HookPoint& p) { maybe_fire(p); });
     const std::int64_t max_executed = settings_.max_executed_iterations > 0
                                           ? settings_.max_executed_iterations
                                           : 4 * settings_.iterations + 100;
     t0_ = Clock::now();
-    while (state_.iteration() < settings_.iterations &&
+    while (backend_.iteration() < settings_.iterations &&
            result_.executed_iterations < max_executed) {
-      const std::int64_t it = state_.iteration();
+      const std::int64_t it = backend_.iteration();
       if (const FailureInjection* f = pending(); f && f->after_iteration <= it) {
         if (f->point == FailurePoint::kBetweenIterations) {
           handle_failure();
@@ -83,15 +82,15 @@ class HarnessJob {
           continue;
         }
       }
-      const bool background = executor_.running();
-      state_.compute();  // forward + backward: reads the state, changes none of it
+      const bool background = backend_.running();
+      backend_.compute();  // forward + backward: reads the state, changes none of it
       // A background snapshot copies the live state beside the forward + backward, as Gemini's
       // and MoC-System's do; the update must wait for the copy, or it would change the state
       // under it. Training stalls only for what the copy takes beyond the compute phase.
       Nanos live_wait = 0;
-      if (executor_.gpu_reads_in_flight()) {
+      if (backend_.gpu_reads_in_flight()) {
         const Nanos w0 = now_ns();
-        executor_.wait_gpu_reads();
+        backend_.wait_gpu_reads();
         live_wait = now_ns() - w0;
         current_.live_state_wait_s += static_cast<double>(live_wait) / 1e9;
         if (fired_) {  // the failure struck mid-copy: this iteration's compute is lost
@@ -100,14 +99,14 @@ class HarnessJob {
           continue;
         }
       }
-      state_.advance();
+      backend_.advance();
       ++result_.executed_iterations;
       charge(TimeCategory::kProductive, it + 1, background, live_wait);
       if (fired_) {
         handle_failure();
         continue;
       }
-      if (executor_.in_flight() && !executor_.running()) collect(executor_.finish(), std::nullopt);
+      if (backend_.in_flight() && !backend_.running()) collect(backend_.finish(), std::nullopt);
     }
     result_.wall = last_;
     // Background work still running at the end is outside the job's wall time, as at a horizon,
@@ -116,14 +115,14 @@ class HarnessJob {
       std::lock_guard lock(hook_mu_);
       armed_ = nullptr;
     }
-    if (executor_.in_flight()) collect(executor_.finish(), std::nullopt);
-    executor_.set_failure_hook({});
+    if (backend_.in_flight()) collect(backend_.finish(), std::nullopt);
+    backend_.set_failure_hook({});
     for (size_t i = fi_; i < settings_.failures.size(); ++i) {
       result_.failures_not_injected.push_back(fmt::format(
           "{} after iteration {}: the job found no matching point",
           failure_point_name(settings_.failures[i].point), settings_.failures[i].after_iteration));
     }
-    result_.iterations = state_.iteration();
+    result_.iterations = backend_.iteration();
     const auto bad = mismatching_ranks(result_.iterations);
     result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
     result_.final_bit_exact = bad.empty();
@@ -155,15 +154,15 @@ class HarnessJob {
     const Tier durable = policy_.durable_tier();
     Plan seed;
     const size_t snap =
-        seed.add(whole_state_op(state_, OpKind::kSnapshot, Tier::kGpu, Tier::kHost, {}));
-    seed.add(whole_state_op(state_, OpKind::kPersist, Tier::kHost, Tier::kStorage, {snap}));
+        seed.add(whole_state_op(backend_, OpKind::kSnapshot, Tier::kGpu, Tier::kHost, {}));
+    seed.add(whole_state_op(backend_, OpKind::kPersist, Tier::kHost, Tier::kStorage, {snap}));
     if (durable == Tier::kLocalDisk) {
-      seed.add(whole_state_op(state_, OpKind::kPersist, Tier::kHost, Tier::kLocalDisk, {snap}));
+      seed.add(whole_state_op(backend_, OpKind::kPersist, Tier::kHost, Tier::kLocalDisk, {snap}));
     }
     if (durable == Tier::kPeerHost) {
-      seed.add(whole_state_op(state_, OpKind::kReplicate, Tier::kHost, Tier::kPeerHost, {snap}));
+      seed.add(whole_state_op(backend_, OpKind::kReplicate, Tier::kHost, Tier::kPeerHost, {snap}));
     }
-    executor_.execute(HarnessPlan{seed, {}});
+    backend_.execute(HarnessPlan{seed, {}});
     catalog_.seed(0, Tier::kStorage);
     catalog_.seed(0, durable);
     if (durable == Tier::kPeerHost) catalog_.seed(0, Tier::kHost);
@@ -196,9 +195,9 @@ class HarnessJob {
   // previous checkpoint's background ops it waited for).
   bool checkpoint(const Plan& plan, std::int64_t it) {
     double wait_s = 0;
-    if (executor_.in_flight()) {  // one checkpoint in flight: wait for the previous one
+    if (backend_.in_flight()) {  // one checkpoint in flight: wait for the previous one
       const Nanos w0 = now_ns();
-      collect(executor_.finish(), std::nullopt);
+      collect(backend_.finish(), std::nullopt);
       wait_s = static_cast<double>(now_ns() - w0) / 1e9;
       charge(TimeCategory::kCheckpointStall);
       if (fired_) return false;
@@ -213,10 +212,10 @@ class HarnessJob {
     current_ = CheckpointRecord{it, 0, wait_s, 0, 0, false};
     const HarnessPlan mapped = scaler_.map(plan);
     plan_start_ = now_ns();
-    executor_.start(mapped);
+    backend_.start(mapped);
     charge(TimeCategory::kCheckpointStall);
     if (fired_) return false;
-    if (!executor_.running()) collect(executor_.finish(), std::nullopt);
+    if (!backend_.running()) collect(backend_.finish(), std::nullopt);
     return true;
   }
 
@@ -246,18 +245,18 @@ class HarnessJob {
       std::lock_guard lock(hook_mu_);
       armed_ = nullptr;
     }
-    const std::int64_t it = state_.iteration();
-    if (executor_.in_flight()) {
-      executor_.cancel();  // the failed ranks' writes die with them
-      collect(executor_.finish(), t_fail);
+    const std::int64_t it = backend_.iteration();
+    if (backend_.in_flight()) {
+      backend_.cancel();  // the failed ranks' writes die with them
+      collect(backend_.finish(), t_fail);
     }
     fired_ = false;
-    const std::vector<int> dead = state_.layout().ranks_on_nodes_of(f.ranks);
+    const std::vector<int> dead = backend_.layout().ranks_on_nodes_of(f.ranks);
     std::set<std::int64_t> nodes;
     for (int r : dead) {
-      state_.destroy(r);
-      executor_.lose_host_memory(r);
-      nodes.insert(state_.layout().ranks[static_cast<size_t>(r)].scenario_node);
+      backend_.destroy(r);
+      backend_.lose_host_memory(r);
+      nodes.insert(backend_.layout().ranks[static_cast<size_t>(r)].scenario_node);
     }
     catalog_.abort_in_flight();
     const FailureEvent event{t_fail, {nodes.begin(), nodes.end()}, "injected", Seconds{0}};
@@ -275,10 +274,10 @@ class HarnessJob {
     if (!plan.load)
       throw std::runtime_error(policy_.kind() +
                                ": a recovery without a load cannot restore destroyed state");
-    executor_.set_load_version(plan.restore_iteration);
+    backend_.set_load_version(plan.restore_iteration);
     const Nanos load_from = last_;
-    executor_.start(scaler_.map(*plan.load));
-    PlanReport loaded = executor_.finish();
+    backend_.start(scaler_.map(*plan.load));
+    PlanReport loaded = backend_.finish();
     rec.notes = loaded.notes;
     RecoveryPlan fallback;
     if ((!loaded.ok || !loaded.loaded_version) && plan.source != Tier::kStorage) {
@@ -293,9 +292,9 @@ class HarnessJob {
       if (fallback.load && fallback.source == Tier::kStorage) {
         rec.notes.push_back(
             fmt::format("fell back to storage version {}", fallback.restore_iteration));
-        executor_.set_load_version(fallback.restore_iteration);
-        executor_.start(scaler_.map(*fallback.load));
-        loaded = executor_.finish();
+        backend_.set_load_version(fallback.restore_iteration);
+        backend_.start(scaler_.map(*fallback.load));
+        loaded = backend_.finish();
         rec.notes.insert(rec.notes.end(), loaded.notes.begin(), loaded.notes.end());
         rec.requested_version = fallback.restore_iteration;
         rec.fell_back_to_storage = true;
@@ -319,9 +318,9 @@ class HarnessJob {
     // synthetic ranks evolve independently, so this is their log replay); progress is kept.
     const std::int64_t check_at = localized ? it : v;
     const Nanos replay_from = last_;
-    for (int r = 0; r < state_.world(); ++r) {
-      if (state_.iteration(r) != check_at && state_.can_catch_up(r, check_at))
-        state_.catch_up(r, check_at);
+    for (int r = 0; r < backend_.world(); ++r) {
+      if (backend_.iteration(r) != check_at && backend_.can_catch_up(r, check_at))
+        backend_.catch_up(r, check_at);
     }
     charge(TimeCategory::kReplay);
     rec.replay_s = static_cast<double>(last_ - replay_from) / 1e9;
@@ -330,8 +329,8 @@ class HarnessJob {
       rec.lost_iterations = it - v;
       catalog_.discard_after(v);
     }
-    for (int r = 0; r < state_.world(); ++r) {
-      if (state_.iteration(r) != check_at) {
+    for (int r = 0; r < backend_.world(); ++r) {
+      if (backend_.iteration(r) != check_at) {
         throw std::runtime_error(fmt::format(
             "{}: after the recovery rank {} is not at iteration {}: the harness needs every rank "
             "restored (or replayed) to one iteration",
@@ -348,8 +347,8 @@ class HarnessJob {
   // Ranks whose state differs from the reference at iteration n (empty: bit-exact).
   std::vector<int> mismatching_ranks(std::int64_t n) const {
     std::vector<int> bad;
-    for (int r = 0; r < state_.world(); ++r) {
-      if (state_.iteration(r) != n || state_.checksum(r) != reference_.at(n, r)) bad.push_back(r);
+    for (int r = 0; r < backend_.world(); ++r) {
+      if (backend_.iteration(r) != n || backend_.checksum(r) != reference_.at(n, r)) bad.push_back(r);
     }
     return bad;
   }
@@ -380,9 +379,7 @@ class HarnessJob {
   }
 
   Policy& policy_;
-  // One backend in two roles, named for what each call does to it.
-  HarnessBackend& executor_;
-  HarnessBackend& state_;
+  HarnessBackend& backend_;
   const PlanScaler& scaler_;
   const ReferenceChecksums& reference_;
   const HarnessJobSettings& settings_;

@@ -46,7 +46,7 @@ std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& 
   const HarnessPlan mapped = scaler.map(*plan);
   for (size_t i = 0; i < mapped.plan.ops.size(); ++i) {
     const Op& op = mapped.plan.ops[i];
-    if (!mapped.shards.empty() && mapped.shards[i]) continue;  // moves the shards it names
+    if (mapped.selection(i)) continue;  // moves the shards it names
     for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
       const std::int64_t b = op.rank_bytes[r].value;
       if (b != 0 && b != scaler.layout().ranks[r].bytes()) {

@@ -37,6 +37,10 @@ ShardMap::ShardMap(const ModelSpec& model, const ParallelConfig& parallel,
     if (s == pp - 1) stage_dense[s] += model.head_params();
   }
 
+  std::vector<std::int64_t> stage_first_moe(pp, 0);  // MoE ordinal of each stage's first
+  for (std::int64_t s = 1; s < pp; ++s)
+    stage_first_moe[s] = stage_first_moe[s - 1] + stage_moe_layers[s - 1];
+
   ranks_.reserve(static_cast<size_t>(parallel.world()));
   for (std::int64_t stage = 0; stage < pp; ++stage) {
     for (std::int64_t d = 0; d < dp; ++d) {
@@ -50,6 +54,7 @@ ShardMap::ShardMap(const ModelSpec& model, const ParallelConfig& parallel,
         r.ep_index = d % ep;
         r.local_experts_per_layer = local_experts;
         r.moe_layers_in_stage = stage_moe_layers[stage];
+        r.first_moe_layer = stage_first_moe[stage];
 
         // Dense parameters of this TP slice, and this rank's ZeRO share of them over dp.
         const std::int64_t dense_local = split_share(stage_dense[stage], tp, t);

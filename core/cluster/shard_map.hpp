@@ -43,6 +43,7 @@ struct RankShard {
   StateBytes expert;  // all local routed-expert shards together
   std::int64_t local_experts_per_layer = 0;
   std::int64_t moe_layers_in_stage = 0;
+  std::int64_t first_moe_layer = 0;  // MoE ordinal of the stage's first MoE layer
   Bytes gradients;  // bf16 gradients held during the step (not checkpointed)
   StateBytes total() const { return dense + expert; }
   Bytes gpu_bytes() const { return total().total() + gradients; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,21 @@ enum class OpKind {
 };
 const char* op_kind_name(OpKind k);
 
+// Which parts of each rank's state an op moves, for executors that hold the state for real (the
+// hardware harness maps it onto its shards; the analytic and sim executors need only
+// rank_bytes, which the policy computes from the same selection). Without one, an op moves
+// rank_bytes of each rank's state. Classes are bit sets: 1 bf16 weights, 2 fp32 master weights,
+// 4 optimizer moments (moe/pec_layout.hpp's StateClass).
+struct StateSelection {
+  unsigned dense_classes = 0;  // of the non-expert state
+  // Per routed expert, indexed MoE ordinal * experts_per_layer + expert (moe/expert_selection's
+  // ExpertMask order): the classes moved for it.
+  std::vector<std::uint8_t> expert_classes;
+  std::int64_t experts_per_layer = 0;
+  // Ranks on these nodes move their whole state, whatever the above says (they lost it all).
+  std::vector<std::int64_t> whole_state_nodes;
+};
+
 struct Op {
   OpKind kind = OpKind::kBarrier;
   Tier from = Tier::kGpu;
@@ -42,6 +58,9 @@ struct Op {
   // for one step of a checkpoint spread over several plans (a MoEtion window slot): the version
   // completes with the last step.
   bool completes_version = true;
+  // The parts of the state moved (nullptr: the leading rank_bytes of each rank's state). Shared:
+  // plans are copied often, selections never change once built.
+  std::shared_ptr<const StateSelection> state = nullptr;
 
   Bytes total_bytes() const;
 };

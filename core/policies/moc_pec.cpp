@@ -253,9 +253,27 @@ const Plan* MocPecPolicy::checkpoint_plan(std::int64_t iteration) {
     if (plans_.size() >= kPlansKept) plans_.clear();
     plan = plans_.emplace(signature, build_checkpoint(p.snapshot, p.persist, signature)).first;
   }
+  current_ = plan->second;
+  for (Op& op : current_.ops) {
+    // Unsaved experts still write their classes not skipped; the non-expert state is written whole.
+    const unsigned unsaved = kAllStateClasses & ~skip_;
+    if (op.kind == OpKind::kSnapshot) op.state = selection(p.snapshot, unsaved, kAllStateClasses);
+    if (op.kind == OpKind::kPersist) op.state = selection(p.persist, unsaved, kAllStateClasses);
+  }
   state_.in_flight.push_back(std::move(p));
   CKPTLAB_CHECK(state_.in_flight.size() <= 2, "at most one checkpoint in flight and one waiting");
-  return &plan->second;
+  return &current_;
+}
+
+std::shared_ptr<StateSelection> MocPecPolicy::selection(const ExpertMask& full, unsigned others,
+                                                        unsigned dense) const {
+  auto s = std::make_shared<StateSelection>();
+  s->dense_classes = dense;
+  s->experts_per_layer = layout_.experts();
+  s->expert_classes.resize(full.size());
+  for (size_t i = 0; i < full.size(); ++i)
+    s->expert_classes[i] = static_cast<std::uint8_t>(full[i] ? kAllStateClasses : others);
+  return s;
 }
 
 void MocPecPolicy::on_tier_complete(std::int64_t version, Tier tier) {
@@ -305,7 +323,16 @@ RecoveryPlan MocPecPolicy::plan_recovery(const FailureEvent& failure, const Cata
                                                                 {Tier::kHost, &from_memory}};
   for (const auto& [from, bytes] : sources) {
     if (sum(*bytes).value == 0) continue;
+    // Storage: what host memory does not give back, and everything of the failed nodes' ranks.
+    const bool storage = from == Tier::kStorage;
+    ExpertMask full = from_host;
+    if (storage) {
+      for (std::uint8_t& e : full) e = !e;
+    }
+    auto state = selection(full, 0, dense_from_host != storage ? kAllStateClasses : 0);
+    if (storage) state->whole_state_nodes = failure.nodes;
     Op load;
+    load.state = std::move(state);
     load.kind = OpKind::kLoad;
     load.from = from;
     load.to = Tier::kGpu;
@@ -331,6 +358,7 @@ RecoveryPlan MocPecPolicy::plan_recovery(const FailureEvent& failure, const Cata
   plan.restore_iteration = version;
   plan.load = load_.empty() ? nullptr : &load_;
   plan.source = Tier::kStorage;
+  plan.lossy = true;
   plan.detail = fmt::format(
       "{} of {} experts from host memory, the rest from storage; {:.6g} assignments lost, PLT "
       "{:.4f}%{}",

@@ -168,6 +168,10 @@ class MocPecPolicy final : public Policy {
   // to look the plan up.
   Plan build_checkpoint(const ExpertMask& snapshot, const ExpertMask& persist,
                         std::string signature);
+  // Which state an op moves when the experts set in `full` move in full and the others move
+  // `others` (Op::state, for executors that hold the state for real).
+  std::shared_ptr<StateSelection> selection(const ExpertMask& full, unsigned others,
+                                            unsigned dense) const;
   std::string checkpoint_signature(const ExpertMask& snapshot, const ExpertMask& persist);
   Seconds snapshot_time(const std::vector<Bytes>& bytes);
   std::int64_t auto_k_snapshot() const;
@@ -202,6 +206,9 @@ class MocPecPolicy final : public Policy {
 
   static constexpr size_t kPlansKept = 64;
   std::map<std::string, Plan> plans_;  // recent checkpoint plans by signature
+  // The plan checkpoint_plan returned last: a cached plan (its timing depends on bytes only) with
+  // the state selections of this checkpoint's experts.
+  Plan current_;
   Plan load_;
   Plan explain_checkpoint_;
   Plan explain_load_;

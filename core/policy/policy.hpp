@@ -46,6 +46,10 @@ struct RecoveryPlan {
   Tier source = Tier::kStorage;
   bool localized = false;
   Seconds replay;  // charged to `replay` after the load (log replay, sparse-to-dense conversion)
+  // The load restores some state from copies older than restore_iteration, and training goes on
+  // from them: the updates since those copies are lost, not replayed (MoC-System's partial
+  // checkpoints). Executors that hold real state check each part against its copy's version.
+  bool lossy = false;
   std::string detail;  // one line for the timeline ("2 of 16 experts from version 400", ...)
 };
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "hw/common/harness_plan.hpp"
@@ -38,6 +39,15 @@ class HarnessBackend {
   virtual void catch_up(int rank, std::int64_t to) = 0;
   virtual void destroy(int rank) = 0;                  // a failure: poisons the rank's state
   virtual std::uint64_t checksum(int rank) const = 0;  // XXH3-64 of its state, shards in order
+
+  // --- shard by shard, for lossy recoveries (RecoveryPlan::lossy), whose restored shards stay at
+  // the iterations of the copies they came from. A backend that restores whole states only
+  // (cannot_run refuses shard selections) keeps these defaults, which throw std::logic_error.
+  virtual std::optional<std::int64_t> shard_iteration(int rank, std::size_t shard) const;
+  virtual std::uint64_t shard_checksum(int rank, std::size_t shard) const;
+  virtual void read_shard(int rank, std::size_t shard, std::span<std::byte> out) const;
+  // Training goes on from the restored shards as they are: every shard now counts as `iteration`.
+  virtual void mark_restored(int rank, std::int64_t iteration);
 
   // --- the executor (HostExecutor's contract: start returns after the blocking ops)
   virtual PlanTiming execute(const HarnessPlan& plan) = 0;  // start + finish; throws if not ok

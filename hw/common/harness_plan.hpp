@@ -24,6 +24,11 @@ struct OpShards {
   // The first step of a checkpoint spread over several plans: the host copy being built starts
   // empty instead of keeping shards from an earlier, unfinished window.
   bool starts_window = false;
+  // Shards kept one by one instead of as a window (MoC-System's partial checkpoints: an op moves
+  // the shards its Op::state selects): a snapshot updates each copied shard's host copy, a persist
+  // writes the chosen shards as its version's files, and a load restores each shard from its
+  // newest copy at or before the load's version on the op's tier.
+  bool per_shard = false;
 };
 
 struct HarnessPlan {

@@ -43,11 +43,51 @@ std::int64_t bytes_of(const RankLayout& r, const std::vector<std::size_t>& shard
   return b;
 }
 
+// Shards of rank `r` an op with StateSelection `sel` moves. Throws std::invalid_argument when the
+// rank's expert groups fold several experts (a selection is per expert).
+std::vector<std::size_t> selected_shards(const RankLayout& r, const StateSelection& sel) {
+  const auto& whole = sel.whole_state_nodes;
+  const bool all = std::find(whole.begin(), whole.end(), r.scenario_node) != whole.end();
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < r.shards.size(); ++k) {
+    const ShardSpec& s = r.shards[k];
+    unsigned classes = sel.dense_classes;
+    if (s.expert_group >= 0) {
+      const std::int64_t e = r.group_expert(s.expert_group, sel.experts_per_layer);
+      if (e < 0 || e >= static_cast<std::int64_t>(sel.expert_classes.size())) {
+        throw std::invalid_argument(fmt::format(
+            "the harness folds {} experts into each of rank {}'s {} expert groups, but the plan "
+            "selects single experts: give the harness more expert groups",
+            r.experts_per_group, r.scenario_rank, r.expert_groups));
+      }
+      classes = sel.expert_classes[static_cast<size_t>(e)];
+    }
+    if (all || (classes & (1u << static_cast<unsigned>(s.state_class)))) out.push_back(k);
+  }
+  return out;
+}
+
 }  // namespace
 
 HarnessPlan PlanScaler::map(const Plan& plan) const {
   HarnessPlan out{scale(plan), {}};
   const auto world = layout_.ranks.size();
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    if (!plan.ops[i].state) continue;
+    OpShards sel;
+    sel.per_shard = true;
+    Op& op = out.plan.ops[i];
+    for (size_t r = 0; r < world; ++r) {
+      // A rank the scenario's op gives no bytes moves nothing (a failed rank's host load).
+      sel.ranks.push_back(op.rank_bytes.at(r).value > 0
+                              ? selected_shards(layout_.ranks[r], *plan.ops[i].state)
+                              : std::vector<std::size_t>{});
+      op.rank_bytes[r] = Bytes{bytes_of(layout_.ranks[r], sel.ranks.back())};
+    }
+    out.shards.resize(out.plan.ops.size());
+    out.shards[i] = std::move(sel);
+  }
+  if (!out.shards.empty()) return out;
   if (moetion_loads_window(plan)) {
     for (Op& op : out.plan.ops) {
       for (size_t r = 0; r < op.rank_bytes.size(); ++r) {

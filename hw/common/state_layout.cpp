@@ -78,6 +78,13 @@ std::int64_t RankLayout::bytes() const {
   return sum;
 }
 
+std::int64_t RankLayout::group_expert(int g, std::int64_t experts_per_layer) const {
+  if (experts_per_group != 1 || local_experts_per_layer <= 0) return -1;
+  const std::int64_t layer = first_moe_layer + g / local_experts_per_layer;
+  return layer * experts_per_layer + ep_index * local_experts_per_layer +
+         g % local_experts_per_layer;
+}
+
 std::int64_t HarnessLayout::bytes() const {
   std::int64_t sum = 0;
   for (const RankLayout& r : ranks) sum += r.bytes();
@@ -139,6 +146,9 @@ HarnessLayout make_harness_layout(const ShardMap& shards, const HarnessOptions& 
     r.scenario_rank = s.rank;
     r.scenario_node = s.node;
     r.scenario_bytes = s.total().total().value;
+    r.first_moe_layer = s.first_moe_layer;
+    r.local_experts_per_layer = s.local_experts_per_layer;
+    r.ep_index = s.ep_index;
     const std::int64_t experts = s.local_experts_per_layer * s.moe_layers_in_stage;
     r.expert_groups = static_cast<int>(std::min<std::int64_t>(experts, options.max_expert_groups));
     StateBytes per_group;

@@ -43,6 +43,14 @@ struct RankLayout {
   std::int64_t scenario_bytes = 0;  // that rank's full-size state (weights + master + optimizer)
   int expert_groups = 0;            // router groups (local experts, folded when there are many)
   std::int64_t experts_per_group = 1;
+  // Where the rank's experts sit in the model (ShardMap): unfolded, group g is local expert
+  // g % local_experts_per_layer of the stage's MoE layer g / local_experts_per_layer.
+  std::int64_t first_moe_layer = 0;
+  std::int64_t local_experts_per_layer = 0;
+  std::int64_t ep_index = 0;
+  // The model-wide index (MoE ordinal * experts_per_layer + expert: ExpertMask order) of the one
+  // expert group g holds, or -1 when groups fold several experts.
+  std::int64_t group_expert(int g, std::int64_t experts_per_layer) const;
   std::vector<ShardSpec> shards;  // canonical order: dense w, m, o; then group 0 w, m, o; ...
   std::int64_t bytes() const;
 };

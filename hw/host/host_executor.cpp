@@ -189,7 +189,7 @@ std::vector<std::int64_t> HostExecutor::complete_versions(Tier tier,
 void HostExecutor::lose_host_memory(int rank) {
   CKPTLAB_CHECK(!in_flight(), "host memory is lost between plans (finish the plan first)");
   RankSlots& r = slots_.at(static_cast<size_t>(rank));
-  for (SlotPair* pair : {&r.own, &r.replica, &r.window, &r.window_replica}) {
+  for (SlotPair* pair : {&r.own, &r.replica, &r.window, &r.window_replica, &r.partial}) {
     for (Slot& s : *pair) s.clear();
   }
 }
@@ -217,9 +217,15 @@ void HostExecutor::start(const HarnessPlan& harness_plan) {
                       op.rank_bytes.size(), world));
     }
     if (const OpShards* sel = harness_plan.selection(i)) {
-      if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate)
-        throw std::invalid_argument(fmt::format(
-            "op '{}': only snapshots and replicas move a selection of shards", op.label));
+      const bool per_shard_kind = op.kind == OpKind::kSnapshot || op.kind == OpKind::kPersist ||
+                                  (op.kind == OpKind::kLoad && op.from != Tier::kGpu);
+      if (sel->per_shard ? !per_shard_kind
+                         : op.kind != OpKind::kSnapshot && op.kind != OpKind::kReplicate)
+        throw std::invalid_argument(fmt::format("op '{}': {} do not move a selection of shards",
+                                                op.label, op_kind_name(op.kind)));
+      if (sel->per_shard && op.kind == OpKind::kPersist && op.from != Tier::kHost)
+        throw std::invalid_argument(
+            fmt::format("op '{}': a persist of chosen shards writes their host copies", op.label));
       if (sel->ranks.size() != world)
         throw std::invalid_argument(
             fmt::format("op '{}': a shard selection for every rank is needed", op.label));
@@ -244,7 +250,9 @@ void HostExecutor::start(const HarnessPlan& harness_plan) {
     const Op& op = plan.ops[i];
     const OpShards* sel = harness_plan.selection(i);
     for (size_t r = 0; r < world; ++r) {
-      if (op.kind == OpKind::kSnapshot && sel) {
+      if (sel && sel->per_shard) {
+        continue;  // per-shard copies pick their slot shard by shard
+      } else if (op.kind == OpKind::kSnapshot && sel) {
         window_slot_[r] = building_slot(slots_[r].window, sel->starts_window);
       } else if (op.kind == OpKind::kSnapshot) {
         auto& own = slots_[r].own;
@@ -278,7 +286,12 @@ void HostExecutor::reserve(const HarnessPlan& plan) {
     const OpShards* sel = plan.selection(i);
     for (size_t r = 0; r < world && op.rank_bytes.size() == world; ++r) {
       const int rank = static_cast<int>(r);
-      if (op.kind == OpKind::kSnapshot) {
+      if (sel && sel->per_shard) {
+        // Snapshots write the host copies; loads from disk leave what they restore there too.
+        if (op.kind == OpKind::kSnapshot || op.kind == OpKind::kLoad) {
+          for (Slot& s : slots_[r].partial) allocate(s, rank);
+        }
+      } else if (op.kind == OpKind::kSnapshot) {
         for (Slot& s : sel ? slots_[r].window : slots_[r].own) allocate(s, rank);
         const auto logs =
             static_cast<size_t>(!sel || sel->log_bytes.empty() ? 0 : sel->log_bytes[r]);

@@ -20,6 +20,14 @@
 //                                 to the next rank (checked, dropped)
 //   recompute / replay            waited out for `compute` (the harness job loop recomputes lost
 //                                 iterations for real); barrier: nothing
+// Per-shard ops (OpShards::per_shard, MoC-System's partial checkpoints): a snapshot updates the
+// host copy of each shard it names (two copies per shard, so a torn snapshot keeps the previous
+// one), a persist writes the named shards as its version's files, and a load restores each named
+// shard from its newest copy at or before the load version on its tier: host memory, or the
+// newest complete version on disk whose files hold it (a damaged copy falls back to an older
+// one, reported). Shards restored from older copies stay at the iteration they hold; a load from
+// disk also leaves the restored shard in host memory as the load version (it passes through
+// host memory on its way to the GPU), and copies newer than the load version are forgotten.
 // An op's rank_bytes[r] selects rank r's leading shards (canonical order) until at least that
 // many bytes are covered: the harness scales plans so that a whole-state op covers exactly the
 // whole state (PlanScaler). An op of a HarnessPlan with OpShards moves the shards it names
@@ -143,6 +151,9 @@ class HostExecutor final : public Executor {
     SlotPair replica;         // replicas of rank (r - k) this rank holds
     SlotPair window;          // windows of this rank built from shard selections
     SlotPair window_replica;  // windows of rank (r - k) this rank holds
+    // Per-shard copies (OpShards::per_shard): each shard's two newest copies, one in each slot,
+    // tagged in shard_version; the slots' versions are unused.
+    SlotPair partial;
   };
   // The slot of a pair to overwrite: an empty one first, else the one with the older version.
   static std::size_t older_slot(const SlotPair& pair);
@@ -168,6 +179,13 @@ class HostExecutor final : public Executor {
   void replicate(int rank, std::size_t shards);
   void snapshot_window(const Op& op, int rank, const OpShards& sel);
   void replicate_window(const Op& op, int rank, const OpShards& sel);
+  void snapshot_partial(int rank, const OpShards& sel);
+  void persist_partial(const Op& op, int rank, const OpShards& sel);
+  void load_partial(std::size_t op, int rank, const OpShards& sel);
+  // Rank `rank`'s copy of shard k with the newest version at or before `at` (nullptr: none).
+  const Slot* partial_copy(int rank, std::size_t k, std::int64_t at) const;
+  // The copy of shard k a new copy of `version` overwrites: one of that version, else the older.
+  Slot& partial_target(int rank, std::size_t k, std::int64_t version);
   void allocate(Slot& slot, int rank);
   std::size_t shard_offset(int rank, std::size_t k) const;
   void persist(const Op& op, int rank, std::size_t shards);

@@ -71,6 +71,13 @@ void HostExecutor::setup_op(std::size_t i) {
   const bool fetch = op.kind == OpKind::kTransfer && op.from == Tier::kPeerHost;
   if ((op.kind != OpKind::kLoad || op.from == Tier::kGpu) && !fetch) return;
   auto round = std::make_unique<LoadRound>();
+  if (const OpShards* sel = plan_.selection(i); sel && sel->per_shard) {
+    // Each shard comes from its own newest copy at or before the version the job restores.
+    if (!load_version_) throw std::runtime_error("a load of chosen shards needs a load version");
+    round->candidates = {*load_version_};
+    load_rounds_[i] = std::move(round);
+    return;
+  }
   const std::vector<int> ranks = participants(op);
   for (std::int64_t v : complete_versions(op.from, ranks)) {
     if (!load_version_ || v <= *load_version_) round->candidates.push_back(v);
@@ -98,7 +105,15 @@ void HostExecutor::run_task(std::size_t i, int rank) {
   }
   const std::size_t n = shards_covering(rank, op.rank_bytes[static_cast<size_t>(rank)]);
   try {
-    if (const OpShards* sel = plan_.selection(i)) {
+    if (const OpShards* sel = plan_.selection(i); sel && sel->per_shard) {
+      if (op.kind == OpKind::kSnapshot)
+        snapshot_partial(rank, *sel);
+      else if (op.kind == OpKind::kPersist)
+        persist_partial(op, rank, *sel);
+      else
+        load_partial(i, rank, *sel);
+      return;
+    } else if (sel) {
       if (op.kind == OpKind::kSnapshot)
         snapshot_window(op, rank, *sel);
       else
@@ -198,6 +213,125 @@ void HostExecutor::replicate_window(const Op& op, int rank, const OpShards& sel)
         fmt::format("replica of rank {}'s window {} misses shards", rank, *version_));
   }
   dst.version = version_;
+}
+
+const HostExecutor::Slot* HostExecutor::partial_copy(int rank, std::size_t k,
+                                                     std::int64_t at) const {
+  const Slot* best = nullptr;
+  for (const Slot& s : slots_[static_cast<size_t>(rank)].partial) {
+    const std::int64_t v = s.shard_version.empty() ? -1 : s.shard_version[k];
+    if (v >= 0 && v <= at && (!best || v > best->shard_version[k])) best = &s;
+  }
+  return best;
+}
+
+HostExecutor::Slot& HostExecutor::partial_target(int rank, std::size_t k, std::int64_t version) {
+  SlotPair& pair = slots_[static_cast<size_t>(rank)].partial;
+  if (pair[1].shard_version[k] == version) return pair[1];
+  if (pair[0].shard_version[k] == version) return pair[0];
+  return pair[0].shard_version[k] <= pair[1].shard_version[k] ? pair[0] : pair[1];
+}
+
+void HostExecutor::snapshot_partial(int rank, const OpShards& sel) {
+  RankState& rs = state_.rank(rank);
+  const std::vector<std::size_t>& picked = sel.ranks[static_cast<size_t>(rank)];
+  for (std::size_t j = 0; j < picked.size(); ++j) {
+    check_not_cancelled(*runner_);
+    hook({OpKind::kSnapshot, Tier::kHost, rank, j, picked.size(), *version_});
+    const std::size_t k = picked[j];
+    Slot& dst = partial_target(rank, k, *version_);
+    const auto s = rs.shard(k);
+    std::memcpy(dst.buffer.data() + shard_offset(rank, k), s.data(), s.size());
+    dst.shard_version[k] = *version_;
+  }
+}
+
+void HostExecutor::persist_partial(const Op& op, int rank, const OpShards& sel) {
+  RankState& rs = state_.rank(rank);
+  std::vector<CheckpointStore::ShardView> views;
+  for (std::size_t k : sel.ranks[static_cast<size_t>(rank)]) {
+    const Slot* copy = partial_copy(rank, k, *version_);
+    if (!copy || copy->shard_version[k] != *version_) {
+      throw std::runtime_error(fmt::format("shard {} of version {} is not in host memory",
+                                           rs.layout().shards[k].id, *version_));
+    }
+    views.push_back({rs.layout().shards[k].id,
+                     copy->buffer.span().subspan(shard_offset(rank, k), rs.shard(k).size())});
+  }
+  store_for(op.to).write_rank(*version_, rank, views, [&](std::size_t j) {
+    check_not_cancelled(*runner_);
+    hook({OpKind::kPersist, op.to, rank, j, views.size(), *version_});
+  });
+}
+
+void HostExecutor::load_partial(std::size_t i, int rank, const OpShards& sel) {
+  const Op& op = plan_.plan.ops[i];
+  LoadRound& round = *load_rounds_[i];
+  const std::int64_t v = round.candidates.front();
+  RankState& rs = state_.rank(rank);
+  const std::vector<std::size_t>& picked = sel.ranks[static_cast<size_t>(rank)];
+  // Copies newer than the version restored are from a future the rollback discards.
+  for (Slot& s : slots_[static_cast<size_t>(rank)].partial) {
+    for (std::size_t k : picked) {
+      if (s.shard_version[k] > v) s.shard_version[k] = -1;
+    }
+  }
+  if (op.from == Tier::kHost) {
+    for (std::size_t k : picked) {
+      const Slot* copy = partial_copy(rank, k, v);
+      if (!copy) {
+        throw std::runtime_error(
+            fmt::format("shard {} has no copy at or before version {} in "
+                        "host memory",
+                        rs.layout().shards[k].id, v));
+      }
+      const auto dst = rs.shard(k);
+      std::memcpy(dst.data(), copy->buffer.data() + shard_offset(rank, k), dst.size());
+      rs.mark_shard_restored(k, copy->shard_version[k]);
+    }
+    round.chosen = v;
+    return;
+  }
+  if (op.from != Tier::kStorage && op.from != Tier::kLocalDisk)
+    throw std::invalid_argument(fmt::format("cannot load shards from {}", tier_name(op.from)));
+  const CheckpointStore& disk = store_for(op.from);
+  std::vector<std::size_t> missing = picked;
+  for (const std::int64_t version : disk.complete_versions({rank})) {
+    if (missing.empty()) break;
+    if (version > v) continue;
+    std::vector<std::string> listed;
+    try {
+      listed = disk.listed_shards(version, rank);
+    } catch (const std::exception& e) {
+      note(fmt::format("version {} on {} rejected: rank {}: {}", version, tier_name(op.from), rank,
+                       e.what()));
+      continue;
+    }
+    std::erase_if(missing, [&](std::size_t k) {
+      const ShardSpec& spec = rs.layout().shards[k];
+      if (std::find(listed.begin(), listed.end(), spec.id) == listed.end()) return false;
+      try {
+        disk.read_shards(version, rank, {{spec.id, rs.shard(k)}}, options_.cold_reads);
+      } catch (const std::exception& e) {
+        note(fmt::format("shard {} of version {} on {} rejected: rank {}: {}", spec.id, version,
+                         tier_name(op.from), rank, e.what()));
+        return false;  // an older copy, if any
+      }
+      rs.mark_shard_restored(k, version);
+      Slot& host = partial_target(rank, k, v);  // passes through host memory
+      std::memcpy(host.buffer.data() + shard_offset(rank, k), rs.shard(k).data(),
+                  rs.shard(k).size());
+      host.shard_version[k] = v;
+      return true;
+    });
+  }
+  if (!missing.empty()) {
+    throw std::runtime_error(
+        fmt::format("rank {}: shard {} has no readable copy at or before "
+                    "version {} on {}",
+                    rank, rs.layout().shards[missing.front()].id, v, tier_name(op.from)));
+  }
+  round.chosen = v;
 }
 
 void HostExecutor::replicate(int rank, std::size_t n) {

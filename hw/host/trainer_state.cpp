@@ -142,6 +142,8 @@ std::vector<std::uint64_t> TrainerState::checksums() const {
 ReferenceChecksums::ReferenceChecksums(const HarnessLayout& layout, std::uint64_t seed,
                                        int tokens_per_expert, std::int64_t iterations)
     : iterations_(iterations),
+      seed_(seed),
+      tokens_per_expert_(tokens_per_expert),
       sums_(static_cast<size_t>(iterations + 1), std::vector<std::uint64_t>(layout.ranks.size())) {
   if (iterations < 0) throw std::invalid_argument("reference iterations must be >= 0");
   for (size_t r = 0; r < layout.ranks.size(); ++r) {

@@ -95,6 +95,8 @@ class ReferenceChecksums {
   ReferenceChecksums(const HarnessLayout& layout, std::uint64_t seed, int tokens_per_expert,
                      std::int64_t iterations);
   std::int64_t iterations() const { return iterations_; }
+  std::uint64_t seed() const { return seed_; }
+  int tokens_per_expert() const { return tokens_per_expert_; }
   // REQUIRES: 0 <= n <= iterations(), 0 <= rank < world (std::out_of_range).
   std::uint64_t at(std::int64_t n, int rank) const;
   // Ranks of `state` whose checksum differs from the reference at `n` (empty: bit-exact).
@@ -102,6 +104,8 @@ class ReferenceChecksums {
 
  private:
   std::int64_t iterations_;
+  std::uint64_t seed_;
+  int tokens_per_expert_;
   std::vector<std::vector<std::uint64_t>> sums_;  // [n][rank]
 };
 

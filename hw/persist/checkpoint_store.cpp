@@ -138,21 +138,22 @@ std::vector<std::int64_t> CheckpointStore::complete_versions(const std::vector<i
   return {versions.begin(), versions.end()};
 }
 
-void CheckpointStore::read_rank(std::int64_t version, int rank,
-                                const std::vector<ShardTarget>& targets, bool cold) const {
-  const fs::path vdir = version_dir(version);
+namespace {
+
+std::map<std::string, ManifestEntry> read_manifest(const fs::path& vdir, std::int64_t version,
+                                                   int rank) {
   const fs::path mpath = manifest_path(vdir, rank);
   const ShardFile manifest = read_shard_file(mpath);
   if (manifest.header.iteration != version || manifest.header.rank != rank) {
     throw ShardFileError(Kind::corrupt_header, mpath, "manifest of another version or rank");
   }
-  const auto entries = decode_manifest(manifest, mpath);
-  if (entries.size() != targets.size()) {
-    throw ShardFileError(
-        Kind::corrupt_header, mpath,
-        fmt::format("manifest lists {} shards, the rank has {}", entries.size(), targets.size()));
-  }
-  for (const ShardTarget& t : targets) {
+  return decode_manifest(manifest, mpath);
+}
+
+void read_listed(const fs::path& vdir, std::int64_t version, int rank,
+                 const std::map<std::string, ManifestEntry>& entries,
+                 const std::vector<CheckpointStore::ShardTarget>& targets, bool cold) {
+  for (const CheckpointStore::ShardTarget& t : targets) {
     const fs::path path = shard_path(vdir, rank, t.id);
     const auto it = entries.find(t.id);
     if (it == entries.end() || it->second.bytes != t.data.size()) {
@@ -169,17 +170,59 @@ void CheckpointStore::read_rank(std::int64_t version, int rank,
   }
 }
 
+}  // namespace
+
+void CheckpointStore::read_rank(std::int64_t version, int rank,
+                                const std::vector<ShardTarget>& targets, bool cold) const {
+  const fs::path vdir = version_dir(version);
+  const auto entries = read_manifest(vdir, version, rank);
+  if (entries.size() != targets.size()) {
+    throw ShardFileError(
+        Kind::corrupt_header, manifest_path(vdir, rank),
+        fmt::format("manifest lists {} shards, the rank has {}", entries.size(), targets.size()));
+  }
+  read_listed(vdir, version, rank, entries, targets, cold);
+}
+
+void CheckpointStore::read_shards(std::int64_t version, int rank,
+                                  const std::vector<ShardTarget>& targets, bool cold) const {
+  const fs::path vdir = version_dir(version);
+  read_listed(vdir, version, rank, read_manifest(vdir, version, rank), targets, cold);
+}
+
+std::vector<std::string> CheckpointStore::listed_shards(std::int64_t version, int rank) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, entry] : read_manifest(version_dir(version), version, rank))
+    ids.push_back(id);
+  return ids;
+}
+
 void CheckpointStore::prune(const std::vector<int>& ranks, int keep) const {
   if (keep < 1) throw std::invalid_argument("prune must keep at least one version");
-  const std::vector<std::int64_t> complete = complete_versions(ranks);
+  const std::vector<std::int64_t> complete = complete_versions(ranks);  // newest first
   if (complete.empty()) return;
   const std::int64_t oldest_kept =
       complete[std::min(complete.size(), static_cast<std::size_t>(keep)) - 1];
+  // Versions that hold some rank's newest copy of a shard (or are among the `keep` newest).
+  std::set<std::int64_t> needed;
+  std::map<int, std::set<std::string>> newer;  // per rank: shards a newer version holds
+  for (std::size_t i = 0; i < complete.size(); ++i) {
+    bool need = complete[i] >= oldest_kept;
+    for (int r : ranks) {
+      try {
+        for (std::string& id : listed_shards(complete[i], r))
+          need = newer[r].insert(std::move(id)).second || need;
+      } catch (const ShardFileError&) {
+        // A damaged manifest makes the version unreadable: nothing in it is worth keeping.
+      }
+    }
+    if (need) needed.insert(complete[i]);
+  }
   std::error_code ec;
   std::vector<fs::path> doomed;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {
     const auto v = parse_version(entry.path().filename().string());
-    if (v && *v < oldest_kept) doomed.push_back(entry.path());
+    if (v && *v < oldest_kept && !needed.count(*v)) doomed.push_back(entry.path());
   }
   for (const fs::path& p : doomed) fs::remove_all(p, ec);
 }

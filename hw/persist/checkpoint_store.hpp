@@ -63,9 +63,18 @@ class CheckpointStore {
   void read_rank(std::int64_t version, int rank, const std::vector<ShardTarget>& targets,
                  bool cold = false) const;
 
+  // read_rank for some of the rank's shards only (a version of partial checkpoints lists only
+  // the shards it wrote): the manifest must list each target with its size.
+  void read_shards(std::int64_t version, int rank, const std::vector<ShardTarget>& targets,
+                   bool cold = false) const;
+  // The shard ids `rank`'s manifest of `version` lists. Throws ShardFileError when it is missing
+  // or damaged.
+  std::vector<std::string> listed_shards(std::int64_t version, int rank) const;
+
   // Removes every version, complete or not (crashed writers leave incomplete ones), older than
-  // the oldest of the `keep` newest complete versions for `ranks`.
-  // REQUIRES: keep >= 1.
+  // the oldest of the `keep` newest complete versions for `ranks`, except complete versions that
+  // still hold some rank's newest complete copy of a shard (partial checkpoints: an expert saved
+  // rarely is restored from the version that last wrote it). REQUIRES: keep >= 1.
   void prune(const std::vector<int>& ranks, int keep) const;
 
  private:

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 
 #include "hw/common/median.hpp"
 #include "hw/host/host_backend.hpp"
+#include "hw/validate/lossy_reference.hpp"
 #include "util/input_error.hpp"
 
 namespace ckptlab::hw {
@@ -123,6 +125,7 @@ class HarnessJob {
           failure_point_name(settings_.failures[i].point), settings_.failures[i].after_iteration));
     }
     result_.iterations = backend_.iteration();
+    if (lossy_) lossy_->advance_to(result_.iterations);
     const auto bad = mismatching_ranks(result_.iterations);
     result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
     result_.final_bit_exact = bad.empty();
@@ -143,6 +146,14 @@ class HarnessJob {
     segments_.push_back({c, t - last_ - stalled, produced, background, false});
     if (stalled > 0) segments_.push_back({TimeCategory::kCheckpointStall, stalled, -1, false, false});
     last_ = t;
+  }
+  // Runs `f` with the job's clock stopped: harness bookkeeping, not part of the job.
+  template <class F>
+  void off_clock(F&& f) {
+    CKPTLAB_CHECK(!backend_.in_flight(), "the clock stops only while nothing is in flight");
+    const Clock::time_point from = Clock::now();
+    f();
+    t0_ += Clock::now() - from;
   }
   const FailureInjection* pending() const {
     return fi_ < settings_.failures.size() ? &settings_.failures[fi_] : nullptr;
@@ -209,7 +220,10 @@ class HarnessJob {
       if (writes && op.completes_version) tiers.insert(op.to);
     }
     for (Tier t : tiers) catalog_.begin(it, t);
-    current_ = CheckpointRecord{it, 0, wait_s, 0, 0, false};
+    current_ = CheckpointRecord{};
+    current_.version = it;
+    current_.wait_s = wait_s;
+    current_.after_recoveries = result_.recoveries.size();
     const HarnessPlan mapped = scaler_.map(plan);
     plan_start_ = now_ns();
     backend_.start(mapped);
@@ -232,6 +246,7 @@ class HarnessJob {
       if (!r.version || !before_failure(w.end)) continue;
       catalog_.complete(*r.version, w.tier);
       policy_.on_tier_complete(*r.version, w.tier);
+      rec.tiers_completed.push_back(w.tier);
     }
     rec.completed = r.ok && before_failure(r.timing.total);
     result_.checkpoints.push_back(rec);
@@ -310,6 +325,10 @@ class HarnessJob {
     }
     const std::int64_t v = *loaded.loaded_version;
     rec.restored_version = v;
+    if (lossy_ || (fallback.load ? fallback.lossy : plan.lossy)) {
+      finish_lossy_recovery(rec, it, v);
+      return;
+    }
     const bool localized = plan.localized && !fallback.load;
     rec.localized = localized;
     // Ranks that restored a window hold each shard at the iteration its slot captured it: the
@@ -337,18 +356,46 @@ class HarnessJob {
             policy_.kind(), r, check_at));
       }
     }
-    const auto bad = mismatching_ranks(check_at);
+    std::vector<int> bad;
+    off_clock([&] { bad = mismatching_ranks(check_at); });
     rec.bit_exact = bad.empty();
     result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
     result_.recoveries.push_back(std::move(rec));
     policy_.on_recovered();
   }
 
-  // Ranks whose state differs from the reference at iteration n (empty: bit-exact).
+  // A lossy recovery rolls every rank back to `v` and goes on from the shards as restored, some
+  // of them older (their updates since are lost): each shard is checked against the shadow's
+  // record of the iteration its copy was taken at, then the shadow and the job resume from them.
+  void finish_lossy_recovery(RecoveryRecord& rec, std::int64_t it, std::int64_t v) {
+    rec.lossy = true;
+    for (Segment& s : segments_) s.lost = s.lost || s.produced > v;
+    rec.lost_iterations = it - v;
+    catalog_.discard_after(v);
+    std::vector<int> bad;
+    off_clock([&] {
+      if (!lossy_) {
+        lossy_ = std::make_unique<LossyReference>(backend_.layout(), reference_.seed(),
+                                                  reference_.tokens_per_expert());
+      }
+      lossy_->advance_to(it);
+      bad = lossy_->check_restored(backend_, v, rec.stale_shards, rec.notes);
+      lossy_->resume_from(backend_, v);
+    });
+    for (int r = 0; r < backend_.world(); ++r) backend_.mark_restored(r, v);
+    rec.bit_exact = bad.empty();
+    result_.bit_mismatches += static_cast<std::int64_t>(bad.size());
+    result_.recoveries.push_back(std::move(rec));
+    policy_.on_recovered();
+  }
+
+  // Ranks whose state differs from the reference at iteration n (empty: bit-exact): the
+  // precomputed one, or the shadow's once a recovery was lossy (advanced to n by the caller).
   std::vector<int> mismatching_ranks(std::int64_t n) const {
     std::vector<int> bad;
     for (int r = 0; r < backend_.world(); ++r) {
-      if (backend_.iteration(r) != n || backend_.checksum(r) != reference_.at(n, r)) bad.push_back(r);
+      const std::uint64_t want = lossy_ ? lossy_->checksum(r) : reference_.at(n, r);
+      if (backend_.iteration(r) != n || backend_.checksum(r) != want) bad.push_back(r);
     }
     return bad;
   }
@@ -396,6 +443,7 @@ class HarnessJob {
   Nanos plan_start_ = 0;
   CheckpointRecord current_;
   HarnessJobResult result_;
+  std::unique_ptr<LossyReference> lossy_;  // from the first lossy recovery on
 };
 
 }  // namespace

@@ -22,6 +22,10 @@
 //   replay            a localized recovery: the failed ranks recompute from the restored
 //                     version to the job's iteration while the others wait (the synthetic
 //                     ranks evolve independently, so this is their log replay)
+// The bit-exact checks after a recovery run off the clock (nothing is in flight then): they are
+// the harness's, not the job's. After a lossy recovery (MoC-System's partial checkpoints), the
+// state is checked shard by shard against a shadow state (LossyReference) instead of the
+// precomputed reference.
 #pragma once
 
 #include <cstdint>
@@ -74,6 +78,11 @@ struct CheckpointRecord {
   double live_state_wait_s = 0;
   double background_s = 0;  // the plan's ops after the blocking part (total - blocking)
   bool completed = false;   // every op finished (a failure aborts it)
+  // What the policy was told, so that a model of it can be told the same in the same order:
+  // the tiers the version completed on (Policy::on_tier_complete), and how many recoveries the
+  // job had made when this checkpoint started.
+  std::vector<Tier> tiers_completed;
+  std::size_t after_recoveries = 0;
 };
 
 struct RecoveryRecord {
@@ -92,7 +101,11 @@ struct RecoveryRecord {
   // failure took down) and the policy's storage recovery ran instead; load_s covers both.
   bool fell_back_to_storage = false;
   double replay_s = 0;
-  std::vector<std::string> notes;  // fallbacks from the load
+  // A lossy recovery (RecoveryPlan::lossy): shards restored from copies older than
+  // restored_version, which training goes on from (their updates since are lost).
+  bool lossy = false;
+  std::int64_t stale_shards = 0;
+  std::vector<std::string> notes;  // fallbacks from the load, shards that failed the check
 };
 
 struct HarnessJobResult {

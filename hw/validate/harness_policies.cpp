@@ -43,7 +43,12 @@ std::optional<std::string> harness_limitation(Policy& policy, const PlanScaler& 
                                               const CannotRun& cannot_run) {
   const Plan* plan = policy.checkpoint_plan(policy.interval_iterations());
   if (!plan) return fmt::format("{} issues no checkpoint at its interval", policy.kind());
-  const HarnessPlan mapped = scaler.map(*plan);
+  HarnessPlan mapped;
+  try {
+    mapped = scaler.map(*plan);
+  } catch (const std::invalid_argument& e) {  // a selection the harness's shards cannot express
+    return fmt::format("{}: {}", policy.kind(), e.what());
+  }
   for (size_t i = 0; i < mapped.plan.ops.size(); ++i) {
     const Op& op = mapped.plan.ops[i];
     if (mapped.selection(i)) continue;  // moves the shards it names

@@ -36,8 +36,8 @@ std::unique_ptr<Policy> make_harness_policy(const Scenario& scenario, const Poli
 
 // Why the harness cannot verify this policy bit for bit, or nullopt when it can: its plans must
 // move whole rank states, or name the shards they move (PlanScaler::map: MoEtion's sparse
-// slots). PEC's partial checkpoints have no such mapping yet, and its recovery is lossy by
-// design, so bit-exactness against the reference is not its test. Checks the first checkpoint
+// slots, MoC-System's per-expert selections, which need one harness expert group per expert).
+// Checks the first checkpoint
 // plan; with `cannot_run` (a backend's HarnessBackend::cannot_run), also that the backend can run
 // it and the policy's representative recovery plans (Policy::explain_plans: `policy` should be a
 // throwaway probe, as those may change its state).

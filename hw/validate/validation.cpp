@@ -137,36 +137,46 @@ PolicyRun run_and_predict(const RunContext& c, size_t i, const Plan& first,
   // The same plans on the analytic executor with the calibrated profile.
   auto model = make_harness_policy(c.scenario, entry, predictor, c.run);
   std::vector<double> stall_m, stall_p, bg_m, bg_p, share_p, load_m, load_p, restart_m;
-  for (const CheckpointRecord& ck : m.checkpoints) {
-    if (!ck.completed) continue;
-    const Plan* plan = model->checkpoint_plan(ck.version);
-    if (!plan) continue;
-    const PlanTiming t = predictor.execute(*plan);
-    stall_m.push_back(ck.stall_s + ck.live_state_wait_s);
-    stall_p.push_back(t.blocking.value);
-    if (ck.background_s > 0 || t.total > t.blocking) {
-      bg_m.push_back(ck.background_s);
-      bg_p.push_back((t.total - t.blocking).value);
-      share_p.push_back(t.background_share);
-    }
-  }
   std::deque<FailureEvent> events;
-  for (const RecoveryRecord& rec : m.recoveries) {
-    const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
-    events.push_back(e);
-    // The version the hardware restored, on every tier, or on storage alone when the planned
-    // tier's copy was gone and the run fell back to storage (the failed attempt takes no time to
-    // speak of: its setup finds no version), so that both sides time the same load.
-    Catalog catalog;
-    for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
-      if (!rec.fell_back_to_storage || t == Tier::kStorage) catalog.seed(rec.requested_version, t);
+  size_t recovered = 0;
+  // The model policy hears what the hardware's heard, in the same order: every checkpoint plan
+  // asked for, the tiers each version completed on, and the recoveries between them.
+  const auto recover_until = [&](size_t n) {
+    for (; recovered < n; ++recovered) {
+      const RecoveryRecord& rec = m.recoveries[recovered];
+      const FailureEvent e{rec.time, scenario_nodes(c.layout, rec.ranks), "injected", Seconds{0}};
+      events.push_back(e);
+      // The version the hardware restored, on every tier, or on storage alone when the planned
+      // tier's copy was gone and the run fell back to storage (the failed attempt takes no time
+      // to speak of: its setup finds no version), so that both sides time the same load.
+      Catalog catalog;
+      for (Tier t : {Tier::kHost, Tier::kPeerHost, Tier::kLocalDisk, Tier::kStorage}) {
+        if (!rec.fell_back_to_storage || t == Tier::kStorage)
+          catalog.seed(rec.requested_version, t);
+      }
+      const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
+      load_m.push_back(rec.load_s);
+      load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
+      model->on_recovered();  // each recovery finished on the hardware before the next failure
+      restart_m.push_back(rec.restart_s);
     }
-    const RecoveryPlan plan = model->plan_recovery(e, catalog, rec.failed_at_iteration);
-    load_m.push_back(rec.load_s);
-    load_p.push_back(plan.load ? predictor.execute(*plan.load).blocking.value : 0);
-    model->on_recovered();  // each recovery finished on the hardware before the next failure
-    restart_m.push_back(rec.restart_s);
+  };
+  for (const CheckpointRecord& ck : m.checkpoints) {
+    recover_until(ck.after_recoveries);
+    const Plan* plan = model->checkpoint_plan(ck.version);
+    if (plan && ck.completed) {
+      const PlanTiming t = predictor.execute(*plan);
+      stall_m.push_back(ck.stall_s + ck.live_state_wait_s);
+      stall_p.push_back(t.blocking.value);
+      if (ck.background_s > 0 || t.total > t.blocking) {
+        bg_m.push_back(ck.background_s);
+        bg_p.push_back((t.total - t.blocking).value);
+        share_p.push_back(t.background_share);
+      }
+    }
+    for (Tier t : ck.tiers_completed) model->on_tier_complete(ck.version, t);
   }
+  recover_until(m.recoveries.size());
 
   // The short job itself, replayed by the simulator with the measured failure times.
   auto simulated = make_harness_policy(c.scenario, entry, predictor, c.run);

@@ -52,6 +52,8 @@ nlohmann::ordered_json measured_json(const HarnessJobResult& m) {
                     {"fell_back_to_storage", r.fell_back_to_storage},
                     {"replay_s", r.replay_s},
                     {"lost_iterations", r.lost_iterations},
+                    {"lossy", r.lossy},
+                    {"stale_shards", r.stale_shards},
                     {"bit_exact", r.bit_exact},
                     {"notes", r.notes}});
   }

@@ -14,6 +14,7 @@
 #include "core/job_fixture.hpp"
 #include "core/moe_fixture.hpp"
 #include "policies/full_state.hpp"
+#include "policy/catalog.hpp"
 
 namespace ckptlab {
 namespace {
@@ -347,6 +348,61 @@ TEST(MocPec, SequentialCheckpointTSavesExpertLayerPlusTModE) {
   // 16 experts on 8 EP ranks: 8 consecutive positions put one expert on every EP rank.
   const ExpertMask m = select_sequential(1, 16, 8, 8, 5);
   for (std::int64_t rank = 0; rank < 8; ++rank) EXPECT_EQ(m[2 * rank] + m[2 * rank + 1], 1);
+}
+
+// Executors that hold the state for real (the hardware harness) move what Op::state names: the
+// snapshot and the persist name the experts of this checkpoint in full and the others' classes
+// not skipped; the recovery's storage load names every expert not restored from host memory,
+// and the failed node's ranks whole.
+TEST(MocPec, PlansNameTheExpertsTheyMoveForExecutorsThatHoldTheState) {
+  MoeJob job("gpt-moe-350m-16e", 2, 8, 2, 1.0);
+  auto policy = job.policy("{name: moc_pec, k_pec: 2, k_snapshot: 4, interval_iterations: 50}");
+  const MocPecPolicy& moc = as_moc(*policy);
+  const Plan* plan = policy->checkpoint_plan(50);
+  ASSERT_NE(plan, nullptr);
+  const std::int64_t layers = moc.layout().moe_layers(), experts = moc.layout().experts();
+  const auto full_per_layer = [&](const StateSelection& s, std::int64_t layer) {
+    std::int64_t n = 0;
+    for (std::int64_t e = 0; e < experts; ++e)
+      n += s.expert_classes[static_cast<size_t>(layer * experts + e)] == kAllStateClasses;
+    return n;
+  };
+  for (const Op& op : plan->ops) {
+    if (op.kind != OpKind::kSnapshot && op.kind != OpKind::kPersist) {
+      EXPECT_EQ(op.state, nullptr) << op.label;
+      continue;
+    }
+    ASSERT_NE(op.state, nullptr) << op.label;
+    const StateSelection& s = *op.state;
+    EXPECT_EQ(s.dense_classes, kAllStateClasses);
+    EXPECT_EQ(s.experts_per_layer, experts);
+    ASSERT_EQ(s.expert_classes.size(), static_cast<size_t>(layers * experts));
+    for (std::int64_t l = 0; l < layers; ++l)
+      EXPECT_EQ(full_per_layer(s, l), op.kind == OpKind::kSnapshot ? 4 : 2) << op.label << l;
+    for (std::uint8_t c : s.expert_classes)
+      EXPECT_TRUE(c == kAllStateClasses || c == kStateMaster) << "unsaved experts: master only";
+  }
+  policy->on_tier_complete(50, Tier::kHost);
+  policy->on_tier_complete(50, Tier::kStorage);
+  Catalog catalog;
+  catalog.seed(50, Tier::kHost);
+  catalog.seed(50, Tier::kStorage);
+  FailureEvent failure;
+  failure.nodes = {1};
+  const RecoveryPlan r = policy->plan_recovery(failure, catalog, 60);
+  EXPECT_TRUE(r.lossy);
+  ASSERT_NE(r.load, nullptr);
+  ASSERT_EQ(r.load->ops.size(), 2u);
+  const StateSelection& storage = *r.load->ops[0].state;
+  const StateSelection& host = *r.load->ops[1].state;
+  EXPECT_EQ(r.load->ops[0].from, Tier::kStorage);
+  EXPECT_EQ(storage.whole_state_nodes, std::vector<std::int64_t>{1});
+  EXPECT_EQ(host.dense_classes, kAllStateClasses) << "host memory holds version 50";
+  EXPECT_EQ(storage.dense_classes, 0u);
+  for (size_t i = 0; i < host.expert_classes.size(); ++i) {
+    EXPECT_EQ(host.expert_classes[i] + storage.expert_classes[i], kAllStateClasses)
+        << "every expert from exactly one tier: " << i;
+  }
 }
 
 TEST(MocPec, BadParametersAreLocatedInputErrors) {

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "exec/analytic_executor.hpp"
+#include "hw/host/host_backend.hpp"
 #include "hw/validate/harness_policies.hpp"
+#include "hw/validate/lossy_reference.hpp"
 #include "hw_test_util.hpp"
 #include "policy/catalog.hpp"
 #include "scenario/scenario.hpp"
@@ -19,7 +23,7 @@ class HostJobTest : public ::testing::Test {
   HostJobTest()
       : scenario_(load_scenario(
             std::string(CKPTLAB_SOURCE_DIR) + "/tests/hw/data/tiny_validate.yaml", {})),
-        layout_(make_harness_layout(*scenario_.shards, {4, Bytes{2 << 20}, 8, 4})),
+        layout_(make_harness_layout(*scenario_.shards, {4, Bytes{2 << 20}, 16, 4})),
         scaler_(layout_),
         analytic_(harness_cluster(layout_), scenario_.hardware),
         predictor_(scaler_, analytic_),
@@ -107,9 +111,10 @@ TEST_F(HostJobTest, InMemoryRecoversAFailedNodeFromItsPeerOverLoopback) {
 }
 
 TEST_F(HostJobTest, MoetionSlotsMapOntoShardSubsetsThatCaptureEveryShardOncePerWindow) {
-  // tiny_validate's moetion has a window of 3: each rank's 8 expert groups and its dense part
-  // are 9 operators, 3 active per slot; a slot also copies the weights of the operators after
-  // it, and the snapshot carries the stage's upstream logs.
+  // tiny_validate's moetion has a window of 3: each rank's expert groups (8 or 16, one per
+  // expert of its stage) and its dense part are its operators, a third of them active per slot;
+  // a slot also copies the weights of the operators after it, and the snapshot carries the
+  // stage's upstream logs.
   auto policy =
       make_harness_policy(scenario_, scenario_.policies.at(3), predictor_, {0, Seconds{0.01}, 2});
   const RankLayout& rank0 = layout_.ranks[0];
@@ -153,6 +158,45 @@ TEST_F(HostJobTest, MoetionSlotsMapOntoShardSubsetsThatCaptureEveryShardOncePerW
   EXPECT_EQ(load.plan.ops.back().rank_bytes[0].value, rank0.bytes());
 }
 
+TEST_F(HostJobTest, MocPecSelectionsMapOntoTheExpertGroupsOfEachRank) {
+  // k_pec 2 of 8 experts per MoE layer: a rank's persist writes its dense part, every expert's
+  // fp32 master weights, and all three classes of 2 experts per MoE layer of its stage.
+  auto policy =
+      make_harness_policy(scenario_, scenario_.policies.at(4), predictor_, {0, Seconds{0.01}, 2});
+  const Plan* plan = policy->checkpoint_plan(policy->interval_iterations());
+  ASSERT_NE(plan, nullptr);
+  const HarnessPlan mapped = scaler_.map(*plan);
+  const size_t persist = mapped.plan.ops.size() - 1;
+  ASSERT_EQ(mapped.plan.ops[persist].kind, OpKind::kPersist);
+  const OpShards* sel = mapped.selection(persist);
+  ASSERT_NE(sel, nullptr);
+  EXPECT_TRUE(sel->per_shard);
+  for (int r = 0; r < layout_.world(); ++r) {
+    const RankLayout& rl = layout_.ranks[static_cast<size_t>(r)];
+    const ShardMap& shards = *scenario_.shards;
+    const std::int64_t layers = shards.rank(rl.scenario_rank).moe_layers_in_stage;
+    ASSERT_EQ(rl.expert_groups, layers * 8) << "one group per expert";
+    std::int64_t full = 0, master = 0, bytes = 0;
+    for (size_t k : sel->ranks[static_cast<size_t>(r)]) {
+      const ShardSpec& spec = rl.shards[k];
+      bytes += spec.bytes;
+      if (spec.expert_group < 0) continue;
+      if (spec.state_class == StateClass::kOptimizer) ++full;
+      if (spec.state_class == StateClass::kMaster) ++master;
+    }
+    EXPECT_EQ(full, 2 * layers) << "rank " << r;
+    EXPECT_EQ(master, rl.expert_groups) << "unsaved experts still write their master weights";
+    EXPECT_EQ(mapped.plan.ops[persist].rank_bytes[static_cast<size_t>(r)].value, bytes);
+  }
+  // With experts folded into fewer groups, the harness cannot express the selection.
+  const PlanScaler folded(make_harness_layout(*scenario_.shards, {4, Bytes{2 << 20}, 8, 4}));
+  auto probe =
+      make_harness_policy(scenario_, scenario_.policies.at(4), predictor_, {0, Seconds{0.01}, 2});
+  const auto why = harness_limitation(*probe, folded);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("folds 2 experts"), std::string::npos) << *why;
+}
+
 TEST_F(HostJobTest, MoetionRecoversLocallyFromItsSparseWindowBitExact) {
   // Windows complete at iterations 3, 6, 9 and 12. A failure after 7 restores the newest window
   // whose replicas are complete (6, or 3 while 6's replication is in flight); every shard comes
@@ -176,6 +220,63 @@ TEST_F(HostJobTest, MoetionRecoversLocallyFromItsSparseWindowBitExact) {
   EXPECT_GT(r.ledger.of(TimeCategory::kReplay), 0);
   // (Lost work is not 0: the mid-snapshot failure kills the iteration whose update waited on
   // the copy.)
+}
+
+TEST_F(HostJobTest, MocPecRecoversEachExpertFromTheCheckpointThatLastSavedItShardByShard) {
+  // Checkpoints every 3 iterations save 2 of 8 experts per MoE layer in full (the others only
+  // their fp32 master weights) and persist them in the background. Each recovery rolls every
+  // rank back to the newest persisted version; experts come back from the version that last
+  // saved them, so some shards are older than the version, and training goes on from them. Each
+  // shard must hold exactly what it held at the iteration of its copy (the shadow state's record).
+  const HarnessJobResult r =
+      run(4, {{7, FailurePoint::kBetweenIterations, {1}}, {5, FailurePoint::kMidPersist, {2}}});
+  expect_sound(r, 12);
+  ASSERT_EQ(r.recoveries.size(), 2u);
+  for (const RecoveryRecord& rec : r.recoveries) {
+    EXPECT_TRUE(rec.lossy);
+    EXPECT_FALSE(rec.localized);
+    EXPECT_EQ(rec.restored_version % 3, 0);
+    EXPECT_GT(rec.stale_shards, 0) << "2 of 8 experts per checkpoint: most restore older copies";
+    for (const std::string& n : rec.notes) ADD_FAILURE() << n;
+  }
+}
+
+TEST(LossyReference, ChecksEachRestoredShardAgainstTheIterationItsCopyHolds) {
+  testing::TestDir dir;
+  const HarnessLayout layout = make_uniform_layout(2, 2, 64 << 10);
+  TrainerState state(layout, 9);
+  HostExecutor exec(state, {dir.path() / "storage", {}, 2, Seconds{10}, true});
+  ComputePhase compute = ComputePhase::with_gemms(1);
+  HostBackend backend(exec, state, compute);
+  LossyReference ref(layout, 9, 4);
+  for (int n = 0; n < 5; ++n) state.advance();
+  ref.advance_to(5);
+  // Rank 1's shard 4 comes back as it was at iteration 3 (what a partial checkpoint restores).
+  RankState at3(layout.ranks[1], 9, 4);
+  for (int n = 0; n < 3; ++n) at3.advance();
+  std::memcpy(state.rank(1).shard(4).data(), at3.shard(4).data(), at3.shard(4).size());
+  state.rank(1).mark_shard_restored(4, 3);
+  std::int64_t stale = 0;
+  std::vector<std::string> problems;
+  EXPECT_TRUE(ref.check_restored(backend, 5, stale, problems).empty());
+  EXPECT_EQ(stale, 1);
+  EXPECT_TRUE(problems.empty());
+  // The same content claimed as iteration 2, or a copy newer than the version, is caught.
+  state.rank(1).mark_shard_restored(4, 2);
+  EXPECT_EQ(ref.check_restored(backend, 5, stale, problems), std::vector<int>{1});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("differs from iteration 2"), std::string::npos) << problems[0];
+  state.rank(1).mark_shard_restored(4, 3);
+  EXPECT_EQ(ref.check_restored(backend, 2, stale, problems).size(), 2u) << "both ranks are at 5";
+  // Training goes on from the restored state; the shadow follows it.
+  ref.resume_from(backend, 5);
+  backend.mark_restored(1, 5);
+  for (int n = 0; n < 3; ++n) state.advance();
+  ref.advance_to(8);
+  EXPECT_EQ(ref.checksum(0), state.rank(0).checksum());
+  EXPECT_EQ(ref.checksum(1), state.rank(1).checksum());
+  const ReferenceChecksums undisturbed(layout, 9, 4, 8);
+  EXPECT_NE(state.rank(1).checksum(), undisturbed.at(8, 1)) << "the stale shard's updates are lost";
 }
 
 }  // namespace

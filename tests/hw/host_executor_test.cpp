@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <fstream>
 
 #include "hw/persist/shard_file.hpp"
@@ -269,6 +271,126 @@ TEST_F(HostExecutorTest, AWindowBuiltOverThreePlansRestoresEachShardAtItsSlotsIt
   EXPECT_TRUE(exec_.complete_versions(Tier::kHost, {1}).empty());
   EXPECT_TRUE(exec_.complete_versions(Tier::kPeerHost, {1}).empty())
       << "rank 1's replica was on rank 2, whose node died";
+}
+
+// Per-shard ops (MoC-System's partial checkpoints): the dense shards and those of `groups`.
+OpShards dense_and_groups(const HarnessLayout& l, const std::vector<int>& groups,
+                          const std::vector<int>& ranks) {
+  OpShards sel;
+  sel.per_shard = true;
+  sel.ranks.resize(l.ranks.size());
+  for (int r : ranks) {
+    const RankLayout& rl = l.ranks[static_cast<size_t>(r)];
+    for (size_t k = 0; k < rl.shards.size(); ++k) {
+      const int g = rl.shards[k].expert_group;
+      if (g < 0 || std::find(groups.begin(), groups.end(), g) != groups.end())
+        sel.ranks[static_cast<size_t>(r)].push_back(k);
+    }
+  }
+  return sel;
+}
+
+std::vector<Bytes> bytes_of(const HarnessLayout& l, const OpShards& sel) {
+  std::vector<Bytes> b;
+  for (size_t r = 0; r < l.ranks.size(); ++r) {
+    std::int64_t sum = 0;
+    for (size_t k : sel.ranks[r]) sum += l.ranks[r].shards[k].bytes;
+    b.push_back(Bytes{sum});
+  }
+  return b;
+}
+
+HarnessPlan partial_checkpoint(const HarnessLayout& l, const std::vector<int>& groups) {
+  const OpShards sel = dense_and_groups(l, groups, {0, 1, 2, 3});
+  Plan p;
+  const size_t snap =
+      p.add(testing::make_op(OpKind::kSnapshot, Tier::kGpu, Tier::kHost, bytes_of(l, sel), true));
+  p.add(testing::make_op(OpKind::kPersist, Tier::kHost, Tier::kStorage, bytes_of(l, sel), true,
+                         {snap}));
+  return {p, {sel, sel}};
+}
+
+// Shard k of rank r holds what it held after iteration `n` of an undisturbed run.
+::testing::AssertionResult shard_at(const TrainerState& s, int r, size_t k, std::int64_t n) {
+  RankState ref(s.layout().ranks[static_cast<size_t>(r)], 11, 4);
+  while (*ref.iteration() < n) ref.advance();
+  const std::span<const std::byte> a = s.rank(r).shard(k), b = ref.shard(k);
+  if (s.rank(r).shard_iteration(k) != n)
+    return ::testing::AssertionFailure() << "tagged " << s.rank(r).shard_iteration(k).value_or(-1);
+  if (std::memcmp(a.data(), b.data(), a.size()) != 0)
+    return ::testing::AssertionFailure() << "content differs from iteration " << n;
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(HostExecutorTest, PartialCheckpointsRestoreEachShardFromTheNewestVersionThatWroteIt) {
+  // Version 1 saves everything; 2, 4 and 6 the dense part and one expert group each.
+  const std::vector<std::pair<std::int64_t, std::vector<int>>> checkpoints = {
+      {1, {0, 1, 2, 3}}, {2, {0}}, {4, {1}}, {6, {0}}};
+  for (const auto& [it, groups] : checkpoints) {
+    advance_to(it);
+    const PlanReport r = (exec_.start(partial_checkpoint(layout_, groups)), exec_.finish());
+    ASSERT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors.front());
+    EXPECT_EQ(r.tiers_completed.size(), 2u);
+  }
+  // Pruning keeps the two newest versions and version 1, the only one holding groups 2 and 3.
+  const auto& root = exec_.store(Tier::kStorage);
+  EXPECT_TRUE(std::filesystem::exists(root.version_dir(1)));
+  EXPECT_FALSE(std::filesystem::exists(root.version_dir(2))) << "superseded by 4 and 6";
+  EXPECT_EQ(root.complete_versions({0, 1, 2, 3}), (std::vector<std::int64_t>{6, 4, 1}));
+  // Rank 1's copy of group 1's optimizer in version 4 is damaged: it falls back to version 1.
+  const auto damaged = root.version_dir(4) / "rank0001" / "expert001.optimizer.ckpt";
+  {
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-100, std::ios::end);
+    f.write("!", 1);
+  }
+  // Ranks 0 and 1 lose their node and load everything from storage; ranks 2 and 3 take every
+  // shard from host memory, in parallel.
+  advance_to(7);
+  destroy_all();
+  exec_.lose_host_memory(0);
+  exec_.lose_host_memory(1);
+  const OpShards from_disk = dense_and_groups(layout_, {0, 1, 2, 3}, {0, 1});
+  const OpShards from_host = dense_and_groups(layout_, {0, 1, 2, 3}, {2, 3});
+  Plan load;
+  load.add(testing::make_op(OpKind::kLoad, Tier::kStorage, Tier::kGpu, bytes_of(layout_, from_disk),
+                            true));
+  load.add(
+      testing::make_op(OpKind::kLoad, Tier::kHost, Tier::kGpu, bytes_of(layout_, from_host), true));
+  exec_.set_load_version(6);
+  const PlanReport loaded =
+      (exec_.start(HarnessPlan{load, {from_disk, from_host}}), exec_.finish());
+  ASSERT_TRUE(loaded.ok) << (loaded.errors.empty() ? "" : loaded.errors.front());
+  EXPECT_EQ(loaded.loaded_version, 6);
+  ASSERT_EQ(loaded.notes.size(), 1u);
+  EXPECT_NE(loaded.notes[0].find("expert001.optimizer of version 4"), std::string::npos)
+      << loaded.notes[0];
+  const std::int64_t newest[] = {6, 4, 1, 1};  // per expert group
+  for (int r = 0; r < 4; ++r) {
+    const RankLayout& rl = layout_.ranks[static_cast<size_t>(r)];
+    for (size_t k = 0; k < rl.shards.size(); ++k) {
+      const int g = rl.shards[k].expert_group;
+      std::int64_t want = g < 0 ? 6 : newest[g];
+      if (r == 1 && rl.shards[k].id == "expert001.optimizer") want = 1;
+      EXPECT_TRUE(shard_at(state_, r, k, want)) << "rank " << r << " " << rl.shards[k].id;
+    }
+  }
+  // The storage load passed through host memory: rank 0's restored state is its host copy of
+  // version 6 now, older shards included.
+  state_.rank(0).destroy();
+  Plan again;
+  const OpShards rank0 = dense_and_groups(layout_, {0, 1, 2, 3}, {0});
+  again.add(
+      testing::make_op(OpKind::kLoad, Tier::kHost, Tier::kGpu, bytes_of(layout_, rank0), true));
+  ASSERT_TRUE((exec_.start(HarnessPlan{again, {rank0}}), exec_.finish()).ok);
+  const size_t group2_weights = 3 + 2 * 3;  // dense w, m, o; groups 0 and 1; group 2's weights
+  ASSERT_EQ(layout_.ranks[0].shards[group2_weights].id, "expert002.weights");
+  EXPECT_EQ(state_.rank(0).shard_iteration(group2_weights), 6) << "host memory's copy is 6";
+  const auto restored = state_.rank(0).shard(group2_weights);
+  RankState ref(layout_.ranks[0], 11, 4);
+  ref.advance();
+  EXPECT_EQ(std::memcmp(restored.data(), ref.shard(group2_weights).data(), restored.size()), 0)
+      << "with version 1's content";
 }
 
 TEST_F(HostExecutorTest, PlansSizedForAnotherWorldAreRejected) {

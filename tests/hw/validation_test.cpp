@@ -54,11 +54,11 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   ValidationOptions o = two_rank_run(dir);  // longer, with four ranks and two failures
   o.iterations = 12;
   o.failures = 2;
-  o.harness = {4, Bytes{2 << 20}, 8, 4};
+  o.harness = {4, Bytes{2 << 20}, 16, 4};  // one expert group per expert, as moc_pec needs
   o.compute = Seconds{0.005};
   const Validation v = validate_on_host(s, host_like_profile(), o);
 
-  ASSERT_EQ(v.policies.size(), 4u);
+  ASSERT_EQ(v.policies.size(), 5u);
   EXPECT_NE(v.setup.find("4 of 4 ranks"), std::string::npos) << v.setup;
   EXPECT_EQ(v.bit_mismatches(), 0);
   for (const PolicyValidation& p : v.policies) {
@@ -68,17 +68,20 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
     EXPECT_TRUE(measured.final_bit_exact) << p.label;
     EXPECT_EQ(measured.iterations, 12) << p.label;
     EXPECT_EQ(measured.recoveries.size(), 2u) << p.label;
-    for (const RecoveryRecord& r : measured.recoveries) EXPECT_TRUE(r.bit_exact) << p.label;
+    for (const RecoveryRecord& r : measured.recoveries) {
+      EXPECT_TRUE(r.bit_exact) << p.label;
+      EXPECT_EQ(r.lossy, p.label == "moc_pec") << "partial checkpoints restore older experts";
+    }
     std::vector<std::string> names;
     for (const MetricError& m : p.metrics) names.push_back(m.metric);
     EXPECT_EQ(names, (std::vector<std::string>{"checkpoint_stall_s", "background_s",
                                                "recovery_load_s", "background_slowdown", "ettr"}));
     for (const MetricError& m : p.metrics) {
       EXPECT_GE(m.predicted, 0) << p.label << " " << m.metric;
-      // in_memory's and moetion's predicted stall is 0 (their snapshots run beside training)
-      // and the measured one is 0 or a timing-dependent wait, so its relative error may be
-      // undefined.
-      const bool beside = p.label == "in_memory" || p.label == "moetion";
+      // in_memory's, moetion's and moc_pec's predicted stall is 0 (their snapshots run beside
+      // training) and the measured one is 0 or a timing-dependent wait, so its relative error
+      // may be undefined.
+      const bool beside = p.label == "in_memory" || p.label == "moetion" || p.label == "moc_pec";
       const bool stall = m.metric == "checkpoint_stall_s" && !beside;
       if (stall || m.metric == "recovery_load_s" || m.metric == "ettr") {
         ASSERT_TRUE(m.error.has_value()) << p.label << " " << m.metric;
@@ -93,7 +96,7 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
         << p.label << ": the simulator replays the same failures";
   }
   const auto j = validation_json(v);
-  EXPECT_EQ(j["policies"].size(), 4u);
+  EXPECT_EQ(j["policies"].size(), 5u);
   EXPECT_TRUE(j["policies"][0]["metrics"][0].contains("error"));
   const std::string table = format_validation(v);
   EXPECT_NE(table.find("recovery_load_s"), std::string::npos);
@@ -153,8 +156,10 @@ TEST(Validation, AProfileSourceIsAskedOncePerPolicyJustBeforeItsRun) {
     return p;
   };
   const Validation v = validate_on_host(s, source, o);
-  ASSERT_EQ(v.policies.size(), 4u);
-  EXPECT_EQ(calls, 4);
+  ASSERT_EQ(v.policies.size(), 5u);
+  EXPECT_EQ(calls, 4) << "moc_pec is skipped: 4 expert groups fold its experts";
+  ASSERT_TRUE(v.policies[4].skipped.has_value());
+  EXPECT_NE(v.policies[4].skipped->find("folds"), std::string::npos) << *v.policies[4].skipped;
   EXPECT_EQ(v.policies[0].runs.at(0).profile, "calibration-1");
   EXPECT_EQ(v.policies[1].runs.at(0).profile, "calibration-2");
   EXPECT_EQ(v.policies[2].runs.at(0).profile, "calibration-3");

@@ -36,6 +36,14 @@ class PlanScaler {
   //   The snapshot also copies the slot's upstream logs, scaled (snapshot bytes minus the
   //   replicated bytes of the scenario rank; none without replicas).
   // - a MoEtion window load: a rank with bytes loads its whole window, i.e. every shard.
+  // - an op with a StateSelection (Op::state: MoC-System's partial checkpoints and their loads)
+  //   moves, on each rank the scenario op gives bytes, the shards of the classes selected for
+  //   the non-expert state and for the expert each group holds (RankLayout::group_expert), or
+  //   every shard on a node in whole_state_nodes (OpShards::per_shard). A harness rank writes
+  //   its whole non-expert state where MoC-System's fully sharded layout spreads the replicated
+  //   part over the data-parallel replicas: the harness holds one replica, and must be able to
+  //   restore what it holds. Throws std::invalid_argument when the layout folds several experts
+  //   into a group (the selection is per expert).
   HarnessPlan map(const Plan& plan) const;
   const HarnessLayout& layout() const { return layout_; }
 

@@ -6,12 +6,26 @@
 
 namespace ckptlab::hw {
 
+namespace {
+
+// Kinds whose interval, when the entry names none, is a rule of policy/checkpoint_interval.hpp
+// (Daly's for a week-long run: hundreds of iterations). The others derive theirs from their own
+// parameters (in_memory from the idle network time, moetion from its window), which the short
+// run keeps.
+bool interval_defaults_to_a_rule(const std::string& kind) {
+  return kind == "sync_full" || kind == "async_two_level" || kind == "moc_pec";
+}
+
+}  // namespace
+
 ConfigNode short_run_node(const PolicyEntry& entry, const ShortRun& run) {
   YAML::Node copy = YAML::Clone(entry.node.yaml());
   if (run.interval_iterations > 0) {
     const bool has_rule = copy["interval"].IsDefined();
     const bool has_count = copy["interval_iterations"].IsDefined();
-    if (has_rule || has_count) {
+    const bool by_rule =
+        copy["name"].IsScalar() && interval_defaults_to_a_rule(copy["name"].as<std::string>());
+    if (has_rule || has_count || by_rule) {
       copy.remove("interval");
       copy["interval_iterations"] = run.interval_iterations;
     }

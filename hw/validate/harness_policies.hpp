@@ -23,8 +23,9 @@ struct ShortRun {
 
 // The policy's mapping with `interval` replaced by `interval_iterations: K` and a
 // `persist_interval` replaced by K * persist_every_checkpoints iterations' time, for the keys
-// the policy has (a policy without an interval key keeps its own rule). A copy: the scenario's
-// document is not changed.
+// the policy has. A policy without an interval key gets interval_iterations too when its
+// interval defaults to a rule (sync_full, async_two_level, moc_pec: Daly's); in_memory and
+// moetion keep their own. A copy: the scenario's document is not changed.
 ConfigNode short_run_node(const PolicyEntry& entry, const ShortRun& run);
 
 // make_policy on the short-run node, with `predictor` as the executor the policy costs its plans

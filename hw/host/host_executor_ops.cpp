@@ -307,23 +307,42 @@ void HostExecutor::load_partial(std::size_t i, int rank, const OpShards& sel) {
                        e.what()));
       continue;
     }
-    std::erase_if(missing, [&](std::size_t k) {
-      const ShardSpec& spec = rs.layout().shards[k];
-      if (std::find(listed.begin(), listed.end(), spec.id) == listed.end()) return false;
-      try {
-        disk.read_shards(version, rank, {{spec.id, rs.shard(k)}}, options_.cold_reads);
-      } catch (const std::exception& e) {
-        note(fmt::format("shard {} of version {} on {} rejected: rank {}: {}", spec.id, version,
-                         tier_name(op.from), rank, e.what()));
-        return false;  // an older copy, if any
+    // Every missing shard this version holds, in one read (one manifest); one by one only when
+    // that fails, to keep the good ones and fall back for the damaged.
+    std::vector<std::size_t> here;
+    for (std::size_t k : missing) {
+      if (std::find(listed.begin(), listed.end(), rs.layout().shards[k].id) != listed.end())
+        here.push_back(k);
+    }
+    if (here.empty()) continue;
+    const auto targets = [&](const std::vector<std::size_t>& ks) {
+      std::vector<CheckpointStore::ShardTarget> t;
+      for (std::size_t k : ks) t.push_back({rs.layout().shards[k].id, rs.shard(k)});
+      return t;
+    };
+    std::vector<std::size_t> read;
+    try {
+      disk.read_shards(version, rank, targets(here), options_.cold_reads);
+      read = here;
+    } catch (const std::exception&) {
+      for (std::size_t k : here) {
+        try {
+          disk.read_shards(version, rank, targets({k}), options_.cold_reads);
+          read.push_back(k);
+        } catch (const std::exception& e) {
+          note(fmt::format("shard {} of version {} on {} rejected: rank {}: {}",
+                           rs.layout().shards[k].id, version, tier_name(op.from), rank, e.what()));
+        }
       }
+    }
+    for (std::size_t k : read) {
       rs.mark_shard_restored(k, version);
       Slot& host = partial_target(rank, k, v);  // passes through host memory
       std::memcpy(host.buffer.data() + shard_offset(rank, k), rs.shard(k).data(),
                   rs.shard(k).size());
       host.shard_version[k] = v;
-      return true;
-    });
+      std::erase(missing, k);
+    }
   }
   if (!missing.empty()) {
     throw std::runtime_error(

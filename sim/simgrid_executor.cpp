@@ -119,7 +119,11 @@ bool op_has_flows(const Op& op) {
 
 SimGridExecutor::SimGridExecutor(const ClusterSpec& cluster, const HardwareProfile& hardware,
                                  SimGridExecutorOptions options)
-    : SimGridExecutor(build_for(cluster, hardware), cluster, options) {}
+    : SimGridExecutor(build_for(cluster, hardware), cluster, [&] {
+        SimGridExecutorOptions o = options;
+        o.background_efficiency = hardware.background_efficiency;
+        return o;
+      }()) {}
 
 SimGridExecutor::SimGridExecutor(Simulation& sim, const ClusterSpec& cluster,
                                  SimGridExecutorOptions options)
@@ -144,8 +148,12 @@ std::string SimGridExecutor::method() const {
       "SimGrid {}.{} (ptask_L07, fair sharing in bytes): each op's per-node hops are SimGrid "
       "activities on a {} platform (node links, storage servers striped, storage client cap, "
       "NVMe, PCIe per node at its busiest GPU's pace); ops of a plan overlap and contend in DAG "
-      "order; memoized per (plan signature, platform state)",
-      SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, shape);
+      "order; memoized per (plan signature, platform state){}",
+      SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR, shape,
+      options_.background_efficiency < 1
+          ? fmt::format("; background ops carry their bytes over {:.3g} (background_efficiency)",
+                        options_.background_efficiency)
+          : std::string());
 }
 
 std::int64_t SimGridExecutor::peer_of(std::int64_t n) const {
@@ -314,6 +322,12 @@ InterruptedPlanTiming SimGridExecutor::simulate(const Plan& plan, const Failure*
         // From the source into the host hub, then out of the hub to the destination.
         if (op.from != Tier::kHost) hops.push_back(hop(op.from, false));
         if (op.to != Tier::kHost) hops.push_back(hop(op.to, true));
+      }
+      if (!op.blocking && options_.background_efficiency < 1) {
+        for (Transfer& t : hops) {
+          t.bytes = Bytes{static_cast<std::int64_t>(
+              std::ceil(static_cast<double>(t.bytes.value) / options_.background_efficiency))};
+        }
       }
       Chain chain{node, {}};
       for (const Transfer& t : hops) chain.flows.push_back(resolve(sim_, t));

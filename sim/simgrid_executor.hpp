@@ -67,6 +67,10 @@ enum class PeerPlacement { kNextRack, kSameRack };
 
 struct SimGridExecutorOptions {
   PeerPlacement peers = PeerPlacement::kNextRack;
+  // HardwareProfile::background_efficiency: the flows of byte-moving ops training does not wait
+  // for carry their bytes over this fraction (a lone op takes 1 / efficiency as long, as on the
+  // analytic executor). The profile constructor takes it from the profile.
+  double background_efficiency = 1.0;
 };
 
 // What execute_with_failure() reports: op_start/op_end for the ops that completed (NaN for the

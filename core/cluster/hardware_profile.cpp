@@ -17,7 +17,8 @@ HardwareProfile decode_hardware(const ConfigNode& node) {
   node.expect_keys({"name", "gpu_memory", "host_memory", "pcie_d2h", "pcie_h2d", "nvlink",
                     "nics_per_node", "nic_bandwidth", "local_disk_write", "local_disk_read",
                     "storage_write", "storage_read", "storage_per_client", "background_slowdown",
-                    "iteration_time", "peak_flops_per_gpu", "mfu", "sources"});
+                    "background_efficiency", "iteration_time", "peak_flops_per_gpu", "mfu",
+                    "sources"});
   HardwareProfile h;
   h.name = node.string_or("name", "inline");
   h.gpu_memory = node["gpu_memory"].as_size();
@@ -36,6 +37,14 @@ HardwareProfile decode_hardware(const ConfigNode& node) {
     h.background_slowdown = n->as_double();
     if (h.background_slowdown < 0 || h.background_slowdown > 10) {
       n->fail("expected a fractional slow-down between 0 and 10 (0.03 = 3% longer iterations)");
+    }
+  }
+  if (auto n = node.find("background_efficiency")) {
+    h.background_efficiency = n->as_fraction();
+    if (h.background_efficiency <= 0) {
+      n->fail(
+          "expected a fraction in (0, 1]: the speed of background ops beside training over "
+          "their speed alone");
     }
   }
   if (h.gpu_memory.value <= 0) node["gpu_memory"].fail("GPU memory must be positive");

@@ -31,6 +31,11 @@ struct HardwareProfile {
   BytesPerSecond storage_per_client;  // cap for one node's stream to shared storage
   double background_slowdown = 0.0;   // fractional slow-down of training while checkpoint
                                       // traffic runs beside it (0.03 = iterations 3% longer)
+  // The other side of that interference: background checkpoint ops (those training does not
+  // wait for) run at this fraction of their speed alone while training computes beside them
+  // (1: no interference, what profiles without a measurement assume; `ckptlab calibrate`
+  // measures it on the host).
+  double background_efficiency = 1.0;
   // Iteration time: either given (measured) or derived from FLOPs:
   //   t_iter = tokens_per_iteration * flops_per_token / (gpus * peak_flops * mfu)
   std::optional<Seconds> iteration_time;

@@ -27,7 +27,8 @@ std::unique_ptr<BenchPath> make_checksum_path();
 
 // compute_slowdown.cpp: how much longer the compute phase takes while every rank runs
 // checkpoint work in the background (copy into a snapshot buffer, then persist it as a shard file
-// with fsync, over and over), against the phase alone.
+// with fsync, over and over), against the phase alone; and the other way round, how much longer
+// one such background cycle takes beside the compute phase than with nothing beside it.
 struct SlowdownRow {
   std::int64_t bytes = 0;   // per rank and background cycle
   double alone_s = 0;       // median compute phase, nothing in the background
@@ -35,6 +36,11 @@ struct SlowdownRow {
   double slowdown = 0;      // busy / alone - 1
   std::int64_t cycles = 0;  // background checkpoint cycles completed meanwhile
   std::int64_t wrong = 0;   // words of the persisted snapshots that did not read back
+  double cycle_alone_s = 0;  // median background cycle, every rank's at once, no compute
+  double cycle_busy_s = 0;   // median cycle that ran entirely beside the compute phase
+  // cycle_alone_s / cycle_busy_s, in (0, 1]: the profile's background_efficiency (1 when no
+  // cycle ran entirely beside the compute phase).
+  double efficiency = 1;
 };
 std::vector<SlowdownRow> measure_compute_slowdown(const std::vector<std::int64_t>& sizes, int ranks,
                                                   Seconds compute, const std::filesystem::path& dir,

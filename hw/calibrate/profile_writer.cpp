@@ -109,6 +109,7 @@ std::string profile_yaml(const Calibration& c, const std::string& name, const Pr
     << "storage_per_client: " << bandwidth(std::max(row_for(wr, sb).busbw, row_for(rd, sb).busbw))
     << "\n"
     << "background_slowdown: " << fmt::format("{:.4f}", slow ? slow->slowdown : 0.0) << "\n"
+    << "background_efficiency: " << fmt::format("{:.4f}", slow ? slow->efficiency : 1.0) << "\n"
     << "iteration_time: " << fmt::format("{:.3f}ms", c.compute.value * 1e3) << "\n"
     << "sources:\n";
   const auto src = [&](const std::string& key, const std::string& what) {
@@ -147,6 +148,15 @@ std::string profile_yaml(const Calibration& c, const std::string& name, const Pr
                          slow->bytes, slow->alone_s * 1e3, slow->busy_s * 1e3, c.ranks,
                          slow->slowdown * 100)
            : std::string("not measured"));
+  src("background_efficiency",
+      slow && slow->cycle_busy_s > 0
+          ? fmt::format("compute_slowdown at {} B per rank: one snapshot + persist cycle {:.2f} ms "
+                        "with {} ranks at once and nothing else, {:.2f} ms beside the compute "
+                        "phase ({:.3f})",
+                        slow->bytes, slow->cycle_alone_s * 1e3, c.ranks, slow->cycle_busy_s * 1e3,
+                        slow->efficiency)
+          : std::string("not measured (no background cycle ran entirely beside the compute "
+                        "phase): background ops at full speed"));
   src("iteration_time",
       fmt::format("the harness compute phase measured alone (sized to {:.0f} ms on "
                   "an idle core)",

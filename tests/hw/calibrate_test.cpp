@@ -52,8 +52,15 @@ TEST(Calibrate, WritesAProfileThatDecodeHardwareAccepts) {
   ASSERT_TRUE(h.iteration_time.has_value());
   EXPECT_NEAR(h.iteration_time->value, c.compute.value, 1e-5);
   EXPECT_GE(h.background_slowdown, 0);
+  // The other side of the interference: the same cycles timed alone and beside the compute.
+  ASSERT_FALSE(c.slowdown.empty());
+  const SlowdownRow& slow = c.slowdown.back();
+  EXPECT_GT(slow.cycle_alone_s, 0);
+  EXPECT_GT(h.background_efficiency, 0);
+  EXPECT_LE(h.background_efficiency, 1);
+  if (slow.cycle_busy_s > 0) EXPECT_NEAR(h.background_efficiency, slow.efficiency, 1e-4);
   for (const char* key : {"pcie_d2h", "nic_bandwidth", "storage_write", "background_slowdown",
-                          "iteration_time", "gpu_memory"}) {
+                          "background_efficiency", "iteration_time", "gpu_memory"}) {
     EXPECT_NE(h.source_of(key).find("measured by ckptlab calibrate on " + c.machine),
               std::string::npos)
         << key << ": " << h.source_of(key);

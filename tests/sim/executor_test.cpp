@@ -133,6 +133,31 @@ TEST(SimGridExecutor, ABackgroundPersistTakesTheShareOfANodeTheAnalyticModelGive
   EXPECT_LT(simulated, 0.5);
 }
 
+TEST(SimGridExecutor, BackgroundOpsRunAtTheProfilesEfficiencyLikeTheAnalyticModel) {
+  // background_efficiency 0.5: a persist training does not wait for takes twice as long on both
+  // backends; the blocking snapshot before it does not change.
+  const ClusterSpec cluster = cluster_of(32);
+  HardwareProfile hardware = test_hardware();
+  hardware.background_efficiency = 0.5;
+  SimGridExecutor slow(test_simulation(), cluster, {PeerPlacement::kNextRack, 0.5});
+  SimGridExecutor full(test_simulation(), cluster);
+  AnalyticExecutor analytic(cluster, hardware);
+  Plan plan;
+  plan.signature = "efficiency";
+  const size_t snap =
+      plan.add(op_of(OpKind::kSnapshot, Tier::kGpu, Tier::kHost, uneven_bytes(cluster)));
+  Op persist = op_of(OpKind::kPersist, Tier::kHost, Tier::kLocalDisk, uneven_bytes(cluster));
+  persist.blocking = false;
+  persist.after = {snap};
+  plan.add(persist);
+  const PlanTiming a = analytic.execute(plan), s = slow.execute(plan), f = full.execute(plan);
+  expect_close(s.blocking.value, f.blocking.value);
+  expect_close((s.total - s.blocking).value, 2 * (f.total - f.blocking).value);
+  expect_close((a.total - a.blocking).value, 2 * analytic.op_duration(persist).value);
+  expect_close(s.total.value, a.total.value);
+  EXPECT_NE(analytic.method().find("background_efficiency"), std::string::npos);
+}
+
 TEST(SimGridExecutor, OpsStartWhenTheOpsTheyWaitOnEnd) {
   const ClusterSpec cluster = cluster_of(4);
   SimGridExecutor sim(test_simulation(), cluster);

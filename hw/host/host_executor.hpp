@@ -175,6 +175,8 @@ class HostExecutor final : public Executor {
   std::size_t shards_covering(int rank, Bytes bytes) const;
   std::int64_t bytes_of(int rank, std::size_t shards) const;
   void hook(const HookPoint& p) const;
+  // Throws when the plan in flight was cancelled (another rank failed): ops stop at shards.
+  void check_not_cancelled() const;
   void snapshot(int rank, std::size_t shards);
   void replicate(int rank, std::size_t shards);
   void snapshot_window(const Op& op, int rank, const OpShards& sel);

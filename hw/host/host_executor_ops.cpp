@@ -12,10 +12,6 @@
 namespace ckptlab::hw {
 namespace {
 
-void check_not_cancelled(const PlanRunner& runner) {
-  if (runner.cancelled()) throw std::runtime_error("cancelled: another rank failed");
-}
-
 std::vector<int> participants(const Op& op) {
   std::vector<int> ranks;
   for (size_t r = 0; r < op.rank_bytes.size(); ++r) {
@@ -25,6 +21,10 @@ std::vector<int> participants(const Op& op) {
 }
 
 }  // namespace
+
+void HostExecutor::check_not_cancelled() const {
+  if (runner_->cancelled()) throw std::runtime_error("cancelled: another rank failed");
+}
 
 std::span<std::byte> HostExecutor::rank_span(int rank, std::size_t shards) {
   RankState& rs = state_.rank(rank);
@@ -155,7 +155,7 @@ void HostExecutor::snapshot(int rank, std::size_t n) {
   RankState& rs = state_.rank(rank);
   const std::byte* base = rs.shard(0).data();
   for (std::size_t k = 0; k < n; ++k) {
-    check_not_cancelled(*runner_);
+    check_not_cancelled();
     hook({OpKind::kSnapshot, Tier::kHost, rank, k, n, *version_});
     const auto s = rs.shard(k);
     std::memcpy(slot.buffer.data() + (s.data() - base), s.data(), s.size());
@@ -170,7 +170,7 @@ void HostExecutor::snapshot_window(const Op& op, int rank, const OpShards& sel) 
   RankState& rs = state_.rank(rank);
   const std::vector<std::size_t>& picked = sel.ranks[r];
   for (std::size_t j = 0; j < picked.size(); ++j) {
-    check_not_cancelled(*runner_);
+    check_not_cancelled();
     hook({OpKind::kSnapshot, Tier::kHost, rank, j, picked.size(), *version_});
     const auto s = rs.shard(picked[j]);
     std::memcpy(slot.buffer.data() + shard_offset(rank, picked[j]), s.data(), s.size());
@@ -196,7 +196,7 @@ void HostExecutor::replicate_window(const Op& op, int rank, const OpShards& sel)
   Slot& dst = slots_[static_cast<size_t>(next(rank))].window_replica[replica_slot_[r]];
   RankState& rs = state_.rank(rank);
   for (std::size_t k : sel.ranks[r]) {
-    check_not_cancelled(*runner_);
+    check_not_cancelled();
     if (src.shard_version[k] != *version_) {
       throw std::runtime_error(fmt::format("shard {} of version {} is not in rank {}'s window",
                                            rs.layout().shards[k].id, *version_, rank));
@@ -213,144 +213,6 @@ void HostExecutor::replicate_window(const Op& op, int rank, const OpShards& sel)
         fmt::format("replica of rank {}'s window {} misses shards", rank, *version_));
   }
   dst.version = version_;
-}
-
-const HostExecutor::Slot* HostExecutor::partial_copy(int rank, std::size_t k,
-                                                     std::int64_t at) const {
-  const Slot* best = nullptr;
-  for (const Slot& s : slots_[static_cast<size_t>(rank)].partial) {
-    const std::int64_t v = s.shard_version.empty() ? -1 : s.shard_version[k];
-    if (v >= 0 && v <= at && (!best || v > best->shard_version[k])) best = &s;
-  }
-  return best;
-}
-
-HostExecutor::Slot& HostExecutor::partial_target(int rank, std::size_t k, std::int64_t version) {
-  SlotPair& pair = slots_[static_cast<size_t>(rank)].partial;
-  if (pair[1].shard_version[k] == version) return pair[1];
-  if (pair[0].shard_version[k] == version) return pair[0];
-  return pair[0].shard_version[k] <= pair[1].shard_version[k] ? pair[0] : pair[1];
-}
-
-void HostExecutor::snapshot_partial(int rank, const OpShards& sel) {
-  RankState& rs = state_.rank(rank);
-  const std::vector<std::size_t>& picked = sel.ranks[static_cast<size_t>(rank)];
-  for (std::size_t j = 0; j < picked.size(); ++j) {
-    check_not_cancelled(*runner_);
-    hook({OpKind::kSnapshot, Tier::kHost, rank, j, picked.size(), *version_});
-    const std::size_t k = picked[j];
-    Slot& dst = partial_target(rank, k, *version_);
-    const auto s = rs.shard(k);
-    std::memcpy(dst.buffer.data() + shard_offset(rank, k), s.data(), s.size());
-    dst.shard_version[k] = *version_;
-  }
-}
-
-void HostExecutor::persist_partial(const Op& op, int rank, const OpShards& sel) {
-  RankState& rs = state_.rank(rank);
-  std::vector<CheckpointStore::ShardView> views;
-  for (std::size_t k : sel.ranks[static_cast<size_t>(rank)]) {
-    const Slot* copy = partial_copy(rank, k, *version_);
-    if (!copy || copy->shard_version[k] != *version_) {
-      throw std::runtime_error(fmt::format("shard {} of version {} is not in host memory",
-                                           rs.layout().shards[k].id, *version_));
-    }
-    views.push_back({rs.layout().shards[k].id,
-                     copy->buffer.span().subspan(shard_offset(rank, k), rs.shard(k).size())});
-  }
-  store_for(op.to).write_rank(*version_, rank, views, [&](std::size_t j) {
-    check_not_cancelled(*runner_);
-    hook({OpKind::kPersist, op.to, rank, j, views.size(), *version_});
-  });
-}
-
-void HostExecutor::load_partial(std::size_t i, int rank, const OpShards& sel) {
-  const Op& op = plan_.plan.ops[i];
-  LoadRound& round = *load_rounds_[i];
-  const std::int64_t v = round.candidates.front();
-  RankState& rs = state_.rank(rank);
-  const std::vector<std::size_t>& picked = sel.ranks[static_cast<size_t>(rank)];
-  // Copies newer than the version restored are from a future the rollback discards.
-  for (Slot& s : slots_[static_cast<size_t>(rank)].partial) {
-    for (std::size_t k : picked) {
-      if (s.shard_version[k] > v) s.shard_version[k] = -1;
-    }
-  }
-  if (op.from == Tier::kHost) {
-    for (std::size_t k : picked) {
-      const Slot* copy = partial_copy(rank, k, v);
-      if (!copy) {
-        throw std::runtime_error(
-            fmt::format("shard {} has no copy at or before version {} in "
-                        "host memory",
-                        rs.layout().shards[k].id, v));
-      }
-      const auto dst = rs.shard(k);
-      std::memcpy(dst.data(), copy->buffer.data() + shard_offset(rank, k), dst.size());
-      rs.mark_shard_restored(k, copy->shard_version[k]);
-    }
-    round.chosen = v;
-    return;
-  }
-  if (op.from != Tier::kStorage && op.from != Tier::kLocalDisk)
-    throw std::invalid_argument(fmt::format("cannot load shards from {}", tier_name(op.from)));
-  const CheckpointStore& disk = store_for(op.from);
-  std::vector<std::size_t> missing = picked;
-  for (const std::int64_t version : disk.complete_versions({rank})) {
-    if (missing.empty()) break;
-    if (version > v) continue;
-    std::vector<std::string> listed;
-    try {
-      listed = disk.listed_shards(version, rank);
-    } catch (const std::exception& e) {
-      note(fmt::format("version {} on {} rejected: rank {}: {}", version, tier_name(op.from), rank,
-                       e.what()));
-      continue;
-    }
-    // Every missing shard this version holds, in one read (one manifest); one by one only when
-    // that fails, to keep the good ones and fall back for the damaged.
-    std::vector<std::size_t> here;
-    for (std::size_t k : missing) {
-      if (std::find(listed.begin(), listed.end(), rs.layout().shards[k].id) != listed.end())
-        here.push_back(k);
-    }
-    if (here.empty()) continue;
-    const auto targets = [&](const std::vector<std::size_t>& ks) {
-      std::vector<CheckpointStore::ShardTarget> t;
-      for (std::size_t k : ks) t.push_back({rs.layout().shards[k].id, rs.shard(k)});
-      return t;
-    };
-    std::vector<std::size_t> read;
-    try {
-      disk.read_shards(version, rank, targets(here), options_.cold_reads);
-      read = here;
-    } catch (const std::exception&) {
-      for (std::size_t k : here) {
-        try {
-          disk.read_shards(version, rank, targets({k}), options_.cold_reads);
-          read.push_back(k);
-        } catch (const std::exception& e) {
-          note(fmt::format("shard {} of version {} on {} rejected: rank {}: {}",
-                           rs.layout().shards[k].id, version, tier_name(op.from), rank, e.what()));
-        }
-      }
-    }
-    for (std::size_t k : read) {
-      rs.mark_shard_restored(k, version);
-      Slot& host = partial_target(rank, k, v);  // passes through host memory
-      std::memcpy(host.buffer.data() + shard_offset(rank, k), rs.shard(k).data(),
-                  rs.shard(k).size());
-      host.shard_version[k] = v;
-      std::erase(missing, k);
-    }
-  }
-  if (!missing.empty()) {
-    throw std::runtime_error(
-        fmt::format("rank {}: shard {} has no readable copy at or before "
-                    "version {} on {}",
-                    rank, rs.layout().shards[missing.front()].id, v, tier_name(op.from)));
-  }
-  round.chosen = v;
 }
 
 void HostExecutor::replicate(int rank, std::size_t n) {
@@ -392,7 +254,7 @@ void HostExecutor::persist(const Op& op, int rank, std::size_t n) {
     views.push_back({rs.layout().shards[k].id, {source + (s.data() - base), s.size()}});
   }
   store_for(op.to).write_rank(*version_, rank, views, [&](std::size_t k) {
-    check_not_cancelled(*runner_);
+    check_not_cancelled();
     hook({OpKind::kPersist, op.to, rank, k, n, *version_});
   });
 }

@@ -55,10 +55,11 @@ TEST(Calibrate, WritesAProfileThatDecodeHardwareAccepts) {
   // The other side of the interference: the same cycles timed alone and beside the compute.
   ASSERT_FALSE(c.slowdown.empty());
   const SlowdownRow& slow = c.slowdown.back();
-  EXPECT_GT(slow.cycle_alone_s, 0);
   EXPECT_GT(h.background_efficiency, 0);
   EXPECT_LE(h.background_efficiency, 1);
-  if (slow.cycle_busy_s > 0) EXPECT_NEAR(h.background_efficiency, slow.efficiency, 1e-4);
+  if (slow.cycle_busy_s > 0) {
+    EXPECT_NEAR(h.background_efficiency, slow.efficiency, 1e-4);
+  }
   for (const char* key : {"pcie_d2h", "nic_bandwidth", "storage_write", "background_slowdown",
                           "background_efficiency", "iteration_time", "gpu_memory"}) {
     EXPECT_NE(h.source_of(key).find("measured by ckptlab calibrate on " + c.machine),

@@ -144,16 +144,27 @@ std::string format_validation(const Validation& v) {
       out += fmt::format("{:<20} {:<20} {:>12.4f} {:>12.4f} {:>9}\n", p.label, m.metric, m.measured,
                          m.predicted, error_text(m.error));
     }
-    size_t recoveries = 0, exact = 0, final_exact = 0;
+    size_t recoveries = 0, exact = 0, final_exact = 0, lossy = 0;
+    std::int64_t stale = 0;
     for (const PolicyRun& run : p.runs) {
       recoveries += run.measured.recoveries.size();
-      for (const RecoveryRecord& r : run.measured.recoveries) exact += r.bit_exact;
+      for (const RecoveryRecord& r : run.measured.recoveries) {
+        exact += r.bit_exact;
+        lossy += r.lossy;
+        stale += r.stale_shards;
+      }
       final_exact += run.measured.final_bit_exact;
     }
     out += fmt::format(
         "{:<20} {} run(s): {} recoveries ({} bit-exact), final state bit-exact in {}, {} bit "
         "mismatches\n",
         "", p.runs.size(), recoveries, exact, final_exact, p.bit_mismatches());
+    if (lossy > 0) {
+      out += fmt::format(
+          "{:<20} {} lossy recoveries restored {} shards from versions older than the one rolled "
+          "back to, each checked against the shadow state's record of its copy\n",
+          "", lossy, stale);
+    }
     for (const PolicyRun& run : p.runs) {
       for (const std::string& s : run.measured.failures_not_injected)
         out += fmt::format("{:<20} not injected: {}\n", "", s);

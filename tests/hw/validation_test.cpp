@@ -101,6 +101,7 @@ TEST(Validation, TinyScenarioGivesAnErrorPerMetricAndBitExactRecoveries) {
   const std::string table = format_validation(v);
   EXPECT_NE(table.find("recovery_load_s"), std::string::npos);
   EXPECT_NE(table.find("bit-exact"), std::string::npos);
+  EXPECT_NE(table.find("2 lossy recoveries restored"), std::string::npos) << table;
 }
 
 // Repeats: every run is kept, each metric compares the medians over the runs, and every run's

@@ -59,7 +59,9 @@ struct Op {
   // completes with the last step.
   bool completes_version = true;
   // The parts of the state moved (nullptr: the leading rank_bytes of each rank's state). Shared:
-  // plans are copied often, selections never change once built.
+  // plans are copied often, selections never change once built. Not covered by the plan's
+  // signature (a timing depends on bytes only): a policy may reuse one plan, and its signature,
+  // for checkpoints that move the same bytes of different experts.
   std::shared_ptr<const StateSelection> state = nullptr;
 
   Bytes total_bytes() const;

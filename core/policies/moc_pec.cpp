@@ -253,8 +253,10 @@ const Plan* MocPecPolicy::checkpoint_plan(std::int64_t iteration) {
     if (plans_.size() >= kPlansKept) plans_.clear();
     plan = plans_.emplace(signature, build_checkpoint(p.snapshot, p.persist, signature)).first;
   }
-  current_ = plan->second;
-  for (Op& op : current_.ops) {
+  // The cached plan gets this checkpoint's selections in place (its timing depends on bytes only,
+  // and the job uses a plan before it asks for the next one): copying the plan's per-rank bytes
+  // at every checkpoint would cost a month-long run at 10,240 nodes hundreds of GB of copies.
+  for (Op& op : plan->second.ops) {
     // Unsaved experts still write their classes not skipped; the non-expert state is written whole.
     const unsigned unsaved = kAllStateClasses & ~skip_;
     if (op.kind == OpKind::kSnapshot) op.state = selection(p.snapshot, unsaved, kAllStateClasses);
@@ -262,7 +264,7 @@ const Plan* MocPecPolicy::checkpoint_plan(std::int64_t iteration) {
   }
   state_.in_flight.push_back(std::move(p));
   CKPTLAB_CHECK(state_.in_flight.size() <= 2, "at most one checkpoint in flight and one waiting");
-  return &current_;
+  return &plan->second;
 }
 
 std::shared_ptr<StateSelection> MocPecPolicy::selection(const ExpertMask& full, unsigned others,

@@ -206,9 +206,6 @@ class MocPecPolicy final : public Policy {
 
   static constexpr size_t kPlansKept = 64;
   std::map<std::string, Plan> plans_;  // recent checkpoint plans by signature
-  // The plan checkpoint_plan returned last: a cached plan (its timing depends on bytes only) with
-  // the state selections of this checkpoint's experts.
-  Plan current_;
   Plan load_;
   Plan explain_checkpoint_;
   Plan explain_load_;

@@ -94,20 +94,19 @@ void HostExecutor::load_partial(std::size_t i, int rank, const OpShards& sel) {
   for (const std::int64_t version : disk.complete_versions({rank})) {
     if (missing.empty()) break;
     if (version > v) continue;
-    std::vector<std::string> listed;
+    CheckpointStore::Manifest manifest;
     try {
-      listed = disk.listed_shards(version, rank);
+      manifest = disk.manifest(version, rank);
     } catch (const std::exception& e) {
       note(fmt::format("version {} on {} rejected: rank {}: {}", version, tier_name(op.from), rank,
                        e.what()));
       continue;
     }
-    // Every missing shard this version holds, in one read (one manifest); one by one only when
-    // that fails, to keep the good ones and fall back for the damaged.
+    // Every missing shard this version holds, in one read; one by one only when that fails, to
+    // keep the good ones and fall back for the damaged. The manifest is read once.
     std::vector<std::size_t> here;
     for (std::size_t k : missing) {
-      if (std::find(listed.begin(), listed.end(), rs.layout().shards[k].id) != listed.end())
-        here.push_back(k);
+      if (manifest.lists(rs.layout().shards[k].id)) here.push_back(k);
     }
     if (here.empty()) continue;
     const auto targets = [&](const std::vector<std::size_t>& ks) {
@@ -117,12 +116,12 @@ void HostExecutor::load_partial(std::size_t i, int rank, const OpShards& sel) {
     };
     std::vector<std::size_t> read;
     try {
-      disk.read_shards(version, rank, targets(here), options_.cold_reads);
+      disk.read_shards(manifest, targets(here), options_.cold_reads);
       read = here;
     } catch (const std::exception&) {
       for (std::size_t k : here) {
         try {
-          disk.read_shards(version, rank, targets({k}), options_.cold_reads);
+          disk.read_shards(manifest, targets({k}), options_.cold_reads);
           read.push_back(k);
         } catch (const std::exception& e) {
           note(fmt::format("shard {} of version {} on {} rejected: rank {}: {}",

@@ -65,10 +65,7 @@ std::string encode_manifest(const std::vector<CheckpointStore::ShardView>& shard
   return out;
 }
 
-struct ManifestEntry {
-  std::uint64_t bytes = 0;
-  std::uint64_t sum = 0;
-};
+using ManifestEntry = CheckpointStore::Manifest::Entry;
 
 std::map<std::string, ManifestEntry> decode_manifest(const ShardFile& f, const fs::path& path) {
   std::map<std::string, ManifestEntry> entries;
@@ -140,29 +137,18 @@ std::vector<std::int64_t> CheckpointStore::complete_versions(const std::vector<i
 
 namespace {
 
-std::map<std::string, ManifestEntry> read_manifest(const fs::path& vdir, std::int64_t version,
-                                                   int rank) {
-  const fs::path mpath = manifest_path(vdir, rank);
-  const ShardFile manifest = read_shard_file(mpath);
-  if (manifest.header.iteration != version || manifest.header.rank != rank) {
-    throw ShardFileError(Kind::corrupt_header, mpath, "manifest of another version or rank");
-  }
-  return decode_manifest(manifest, mpath);
-}
-
-void read_listed(const fs::path& vdir, std::int64_t version, int rank,
-                 const std::map<std::string, ManifestEntry>& entries,
+void read_listed(const fs::path& vdir, const CheckpointStore::Manifest& m,
                  const std::vector<CheckpointStore::ShardTarget>& targets, bool cold) {
   for (const CheckpointStore::ShardTarget& t : targets) {
-    const fs::path path = shard_path(vdir, rank, t.id);
-    const auto it = entries.find(t.id);
-    if (it == entries.end() || it->second.bytes != t.data.size()) {
+    const fs::path path = shard_path(vdir, m.rank, t.id);
+    const auto it = m.entries.find(t.id);
+    if (it == m.entries.end() || it->second.bytes != t.data.size()) {
       throw ShardFileError(Kind::corrupt_header, path,
                            "shard missing from the manifest or resized");
     }
     if (cold) drop_page_cache(path);
     const ShardFile f = read_shard_file(path);
-    if (f.header.iteration != version || f.header.rank != rank || f.header.shard_id != t.id ||
+    if (f.header.iteration != m.version || f.header.rank != m.rank || f.header.shard_id != t.id ||
         f.data.size() != t.data.size() || f.payload_xxh3 != it->second.sum) {
       throw ShardFileError(Kind::corrupt_header, path, "shard does not match its manifest entry");
     }
@@ -172,29 +158,29 @@ void read_listed(const fs::path& vdir, std::int64_t version, int rank,
 
 }  // namespace
 
+CheckpointStore::Manifest CheckpointStore::manifest(std::int64_t version, int rank) const {
+  const fs::path mpath = manifest_path(version_dir(version), rank);
+  const ShardFile file = read_shard_file(mpath);
+  if (file.header.iteration != version || file.header.rank != rank) {
+    throw ShardFileError(Kind::corrupt_header, mpath, "manifest of another version or rank");
+  }
+  return {version, rank, decode_manifest(file, mpath)};
+}
+
 void CheckpointStore::read_rank(std::int64_t version, int rank,
                                 const std::vector<ShardTarget>& targets, bool cold) const {
-  const fs::path vdir = version_dir(version);
-  const auto entries = read_manifest(vdir, version, rank);
-  if (entries.size() != targets.size()) {
+  const Manifest m = manifest(version, rank);
+  if (m.entries.size() != targets.size()) {
     throw ShardFileError(
-        Kind::corrupt_header, manifest_path(vdir, rank),
-        fmt::format("manifest lists {} shards, the rank has {}", entries.size(), targets.size()));
+        Kind::corrupt_header, manifest_path(version_dir(version), rank),
+        fmt::format("manifest lists {} shards, the rank has {}", m.entries.size(), targets.size()));
   }
-  read_listed(vdir, version, rank, entries, targets, cold);
+  read_listed(version_dir(version), m, targets, cold);
 }
 
-void CheckpointStore::read_shards(std::int64_t version, int rank,
-                                  const std::vector<ShardTarget>& targets, bool cold) const {
-  const fs::path vdir = version_dir(version);
-  read_listed(vdir, version, rank, read_manifest(vdir, version, rank), targets, cold);
-}
-
-std::vector<std::string> CheckpointStore::listed_shards(std::int64_t version, int rank) const {
-  std::vector<std::string> ids;
-  for (const auto& [id, entry] : read_manifest(version_dir(version), version, rank))
-    ids.push_back(id);
-  return ids;
+void CheckpointStore::read_shards(const Manifest& m, const std::vector<ShardTarget>& targets,
+                                  bool cold) const {
+  read_listed(version_dir(m.version), m, targets, cold);
 }
 
 void CheckpointStore::prune(const std::vector<int>& ranks, int keep) const {
@@ -210,8 +196,8 @@ void CheckpointStore::prune(const std::vector<int>& ranks, int keep) const {
     bool need = complete[i] >= oldest_kept;
     for (int r : ranks) {
       try {
-        for (std::string& id : listed_shards(complete[i], r))
-          need = newer[r].insert(std::move(id)).second || need;
+        for (const auto& [id, entry] : manifest(complete[i], r).entries)
+          need = newer[r].insert(id).second || need;
       } catch (const ShardFileError&) {
         // A damaged manifest makes the version unreadable: nothing in it is worth keeping.
       }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -63,13 +64,25 @@ class CheckpointStore {
   void read_rank(std::int64_t version, int rank, const std::vector<ShardTarget>& targets,
                  bool cold = false) const;
 
-  // read_rank for some of the rank's shards only (a version of partial checkpoints lists only
-  // the shards it wrote): the manifest must list each target with its size.
-  void read_shards(std::int64_t version, int rank, const std::vector<ShardTarget>& targets,
+  // One rank's manifest of one version: what a version of partial checkpoints holds (it lists
+  // only the shards it wrote), read once for any number of reads from that version.
+  struct Manifest {
+    struct Entry {
+      std::uint64_t bytes = 0;
+      std::uint64_t sum = 0;  // XXH3 of the payload
+    };
+    std::int64_t version = 0;
+    int rank = 0;
+    std::map<std::string, Entry> entries;  // by shard id
+    bool lists(const std::string& id) const { return entries.count(id) > 0; }
+  };
+  // Reads and checks `rank`'s manifest of `version`. Throws ShardFileError when it is missing or
+  // damaged.
+  Manifest manifest(std::int64_t version, int rank) const;
+  // read_rank for some of the rank's shards only, against a manifest read before: it must list
+  // each target with its size.
+  void read_shards(const Manifest& manifest, const std::vector<ShardTarget>& targets,
                    bool cold = false) const;
-  // The shard ids `rank`'s manifest of `version` lists. Throws ShardFileError when it is missing
-  // or damaged.
-  std::vector<std::string> listed_shards(std::int64_t version, int rank) const;
 
   // Removes every version, complete or not (crashed writers leave incomplete ones), older than
   // the oldest of the `keep` newest complete versions for `ranks`, except complete versions that

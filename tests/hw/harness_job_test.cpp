@@ -35,12 +35,17 @@ class HostJobTest : public ::testing::Test {
     const ReferenceChecksums ref(layout_, 5, 4, iterations);
     HostExecutor exec(state,
                       {dir_.path() / "storage", dir_.path() / "local", 2, Seconds{10}, true});
-    auto policy = make_harness_policy(scenario_, scenario_.policies.at(policy_index), predictor_,
-                                      {0, Seconds{0.01}, 2});
+    auto policy = make_policy(policy_index);
     HarnessJobSettings settings;
     settings.iterations = iterations;
     settings.failures = std::move(failures);
     return run_host_job(*policy, exec, state, compute_, scaler_, ref, settings);
+  }
+
+  // tiny_validate's policy `index`, built for a short run as validate builds it.
+  std::unique_ptr<Policy> make_policy(size_t index) {
+    return make_harness_policy(scenario_, scenario_.policies.at(index), predictor_,
+                               {0, Seconds{0.01}, 2});
   }
 
   static void expect_sound(const HarnessJobResult& r, std::int64_t iterations) {
@@ -115,8 +120,7 @@ TEST_F(HostJobTest, MoetionSlotsMapOntoShardSubsetsThatCaptureEveryShardOncePerW
   // expert of its stage) and its dense part are its operators, a third of them active per slot;
   // a slot also copies the weights of the operators after it, and the snapshot carries the
   // stage's upstream logs.
-  auto policy =
-      make_harness_policy(scenario_, scenario_.policies.at(3), predictor_, {0, Seconds{0.01}, 2});
+  auto policy = make_policy(3);
   const RankLayout& rank0 = layout_.ranks[0];
   std::vector<int> optimizer_copies(rank0.shards.size()), weight_copies(rank0.shards.size());
   for (std::int64_t it = 1; it <= 3; ++it) {
@@ -161,8 +165,7 @@ TEST_F(HostJobTest, MoetionSlotsMapOntoShardSubsetsThatCaptureEveryShardOncePerW
 TEST_F(HostJobTest, MocPecSelectionsMapOntoTheExpertGroupsOfEachRank) {
   // k_pec 2 of 8 experts per MoE layer: a rank's persist writes its dense part, every expert's
   // fp32 master weights, and all three classes of 2 experts per MoE layer of its stage.
-  auto policy =
-      make_harness_policy(scenario_, scenario_.policies.at(4), predictor_, {0, Seconds{0.01}, 2});
+  auto policy = make_policy(4);
   const Plan* plan = policy->checkpoint_plan(policy->interval_iterations());
   ASSERT_NE(plan, nullptr);
   const HarnessPlan mapped = scaler_.map(*plan);
@@ -190,8 +193,7 @@ TEST_F(HostJobTest, MocPecSelectionsMapOntoTheExpertGroupsOfEachRank) {
   }
   // With experts folded into fewer groups, the harness cannot express the selection.
   const PlanScaler folded(make_harness_layout(*scenario_.shards, {4, Bytes{2 << 20}, 8, 4}));
-  auto probe =
-      make_harness_policy(scenario_, scenario_.policies.at(4), predictor_, {0, Seconds{0.01}, 2});
+  auto probe = make_policy(4);
   const auto why = harness_limitation(*probe, folded);
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("folds 2 experts"), std::string::npos) << *why;
